@@ -1,0 +1,71 @@
+/**
+ * Names that several components must agree on: namespaces, selector labels, in-cluster addresses.
+ * A component that creates one of these objects uses the constant; one that refers to it uses it too.
+ */
+import type { Settings } from "../settings";
+
+export const NAMESPACES = {
+  istio: "istio-system",
+  ingress: "istio-ingress",
+  monitoring: "monitoring",
+  /** Flagger and its load tester run next to istiod. */
+  flagger: "istio-system",
+  velero: "velero",
+  certManager: "cert-manager",
+  rabbitmq: "rabbitmq",
+  rabbitmqOperator: "rabbitmq-system",
+} as const;
+
+/** The application namespace of a stack: `ai-workflow-<env>`. */
+export function appNamespace(settings: Pick<Settings, "environment">): string {
+  return `ai-workflow-${settings.environment}`;
+}
+
+/** Label that the estate's Prometheus uses to select PrometheusRules, ServiceMonitors and PodMonitors. */
+export const MONITORING_SELECTOR = { "aiwp.io/monitoring": "estate" } as const;
+
+/** Label the Grafana dashboard sidecar watches for dashboard ConfigMaps. */
+export const GRAFANA_DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
+
+/** Secret (key `alertmanager.yaml`) holding the Alertmanager configuration; kube-prometheus-stack mounts it. */
+export const ALERTMANAGER_CONFIG_SECRET = "alertmanager-estate-config";
+
+/** Release names, also the prefix of the objects the charts create. */
+export const RELEASES = {
+  prometheusStack: "kube-prometheus-stack",
+  istioBase: "istio-base",
+  istiod: "istiod",
+  gateway: "istio-ingressgateway",
+  flagger: "flagger",
+  loadtester: "flagger-loadtester",
+  velero: "velero",
+  rabbitmqOperator: "rabbitmq-cluster-operator",
+} as const;
+
+/** In-cluster address of the estate's Prometheus (kube-prometheus-stack with fullnameOverride "kps"). */
+export const PROMETHEUS_URL = `http://kps-prometheus.${NAMESPACES.monitoring}:9090`;
+
+/** In-cluster address of flagger-loadtester. */
+export const LOADTESTER_URL = `http://${RELEASES.loadtester}.${NAMESPACES.flagger}/`;
+
+/** Istio ingress gateway workload labels (selector for Gateway and AuthorizationPolicies). */
+export const GATEWAY_SELECTOR = { istio: "ingressgateway" } as const;
+
+/** The Istio Gateway object that routed services attach to ("<namespace>/<name>"). */
+export const PUBLIC_GATEWAY = `${NAMESPACES.ingress}/public-gateway`;
+
+/** Critical alerts of a service carry these labels; the Flagger alert gate selects on them. */
+export const ALERT_LABELS = { severity: "severity", service: "service", namespace: "namespace", team: "team" } as const;
+
+/** Base URL of the runbooks; every alert's runbook_url is `${RUNBOOK_BASE_URL}/<AlertName>.md`. */
+export const RUNBOOK_BASE_URL = "https://github.com/aiwp/aiwp-estate/blob/main/docs/runbooks";
+
+/** Resource name prefix of a stack: "<prefix>-<env>" (e.g. aiwp-prod). */
+export function stackPrefix(settings: Pick<Settings, "prefix" | "environment">): string {
+  return `${settings.prefix}-${settings.environment}`;
+}
+
+/** Tags every Azure resource carries. */
+export function standardTags(settings: Pick<Settings, "tags" | "environment">): Record<string, string> {
+  return { ...settings.tags, environment: settings.environment, "managed-by": "pulumi" };
+}

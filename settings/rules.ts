@@ -1,0 +1,306 @@
+/**
+ * Cross-field rules: the checks a schema of single fields cannot express. Each returns issues with the
+ * key path they concern, so the error names the key and the rule it breaks.
+ */
+import { cidrContains, cidrsOverlap, ipInCidr, parseCidr, type Cidr } from "../lib/cidr";
+import { durationSeconds } from "../lib/duration";
+import { rolloutPlan, type AnalysisTiming } from "../lib/rollout";
+import type { CanarySettings, ServiceSettings, Settings } from "./schema";
+
+export interface RuleIssue {
+  path: string;
+  message: string;
+}
+
+type Rule = (s: Settings) => RuleIssue[];
+
+function networkRules(s: Settings): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const blocks: { path: string; cidr: Cidr }[] = [];
+  const parse = (path: string, text: string): Cidr | undefined => {
+    try {
+      return parseCidr(text);
+    } catch (e) {
+      issues.push({ path, message: (e as Error).message });
+      return undefined;
+    }
+  };
+  const space = parse("network.addressSpace", s.network.addressSpace);
+  for (const [role, text] of Object.entries(s.network.subnets)) {
+    const path = `network.subnets.${role}`;
+    const block = parse(path, text);
+    if (!block) continue;
+    if (space && !cidrContains(space, block)) {
+      issues.push({ path, message: `${text} must lie inside network.addressSpace ${s.network.addressSpace}` });
+    }
+    blocks.push({ path, cidr: block });
+  }
+  const pod = parse("network.podCidr", s.network.podCidr);
+  const service = parse("network.serviceCidr", s.network.serviceCidr);
+  if (pod) blocks.push({ path: "network.podCidr", cidr: pod });
+  if (service) blocks.push({ path: "network.serviceCidr", cidr: service });
+  for (const [label, block] of [
+    ["network.podCidr", pod],
+    ["network.serviceCidr", service],
+  ] as const) {
+    if (space && block && cidrsOverlap(space, block)) {
+      issues.push({ path: label, message: `${block.text} must not overlap network.addressSpace ${space.text}` });
+    }
+  }
+  for (let i = 0; i < blocks.length; i++) {
+    for (let j = i + 1; j < blocks.length; j++) {
+      if (cidrsOverlap(blocks[i].cidr, blocks[j].cidr)) {
+        issues.push({
+          path: blocks[j].path,
+          message: `${blocks[j].cidr.text} overlaps ${blocks[i].path} ${blocks[i].cidr.text}`,
+        });
+      }
+    }
+  }
+  if (service && !ipInCidr(s.network.dnsServiceIp, service)) {
+    issues.push({ path: "network.dnsServiceIp", message: `must lie inside network.serviceCidr ${s.network.serviceCidr}` });
+  }
+  return issues;
+}
+
+function clusterRules(s: Settings): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  for (const [name, pool] of Object.entries(s.cluster.pools)) {
+    if (pool && pool.min > pool.max) {
+      issues.push({ path: `cluster.pools.${name}.min`, message: `must not exceed cluster.pools.${name}.max (${pool.min} > ${pool.max})` });
+    }
+  }
+  if (new Set(s.cluster.zones).size !== s.cluster.zones.length) {
+    issues.push({ path: "cluster.zones", message: "must not repeat a zone" });
+  }
+  if (s.environment !== "dev" && s.cluster.tier === "Free") {
+    issues.push({ path: "cluster.tier", message: "must be Standard or Premium outside dev (uptime SLA)" });
+  }
+  if (!s.cluster.apiServer.privateCluster && s.cluster.apiServer.authorizedIpRanges.length === 0 && s.environment !== "dev") {
+    issues.push({
+      path: "cluster.apiServer.authorizedIpRanges",
+      message: "must list at least one range when cluster.apiServer.privateCluster is false (the API server is never open to the internet outside dev)",
+    });
+  }
+  return issues;
+}
+
+/** prod (and dr, which must be able to take prod's traffic) keep the production invariants. */
+function productionRules(s: Settings): RuleIssue[] {
+  if (s.environment !== "prod" && s.environment !== "dr") return [];
+  const issues: RuleIssue[] = [];
+  const env = s.environment;
+  if (s.cluster.zones.length < 3) {
+    issues.push({ path: "cluster.zones", message: `must list zones 1, 2 and 3 in ${env}` });
+  }
+  if (s.edge.wafMode !== "Prevention") {
+    issues.push({ path: "edge.wafMode", message: `must be Prevention in ${env}` });
+  }
+  if (s.data.postgres.highAvailability !== "ZoneRedundant") {
+    issues.push({ path: "data.postgres.highAvailability", message: `must be ZoneRedundant in ${env}` });
+  }
+  if (!s.data.postgres.geoRedundantBackup) {
+    issues.push({ path: "data.postgres.geoRedundantBackup", message: `must be true in ${env}` });
+  }
+  if (s.data.postgres.backupRetentionDays < 30) {
+    issues.push({ path: "data.postgres.backupRetentionDays", message: `must be at least 30 in ${env}` });
+  }
+  if (!s.data.redis.highAvailability) {
+    issues.push({ path: "data.redis.highAvailability", message: `must be true in ${env}` });
+  }
+  if (s.mesh.istiodReplicas < 2) {
+    issues.push({ path: "mesh.istiodReplicas", message: `must be at least 2 in ${env}` });
+  }
+  for (const [name, svc] of Object.entries(s.services)) {
+    if (svc.replicas.min < 2) {
+      issues.push({ path: `services.${name}.replicas.min`, message: `must be at least 2 in ${env}` });
+    }
+  }
+  if (env === "prod" && !s.edge.drOriginHostName && !s.edge.drStackReference) {
+    issues.push({ path: "edge.drOriginHostName", message: "prod needs the dr ingress as priority-2 origin: set edge.drOriginHostName or edge.drStackReference" });
+  }
+  return issues;
+}
+
+/** The analysis a service runs: the stack's defaults with the service's overrides on top. */
+export function effectiveAnalysis(stack: CanarySettings, override: Partial<CanarySettings>): CanarySettings {
+  const stepKeys = ["stepWeights", "stepWeight", "maxWeight", "iterations"] as const;
+  const overridesSteps = stepKeys.some((k) => override[k] !== undefined);
+  const base: CanarySettings = { ...stack };
+  if (overridesSteps) for (const k of stepKeys) delete base[k];
+  const merged: CanarySettings = { ...base };
+  for (const [k, v] of Object.entries(override)) {
+    if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
+  }
+  return merged;
+}
+
+/** Flagger's rules for one analysis block (ESTATE section 4). */
+export function analysisIssues(path: string, a: Partial<CanarySettings>, budgetSeconds: number): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const modes = (["stepWeights", "stepWeight", "iterations"] as const).filter((k) => a[k] !== undefined);
+  if (modes.length !== 1) {
+    issues.push({
+      path,
+      message: `must set exactly one of stepWeights, stepWeight or iterations (found ${modes.length === 0 ? "none" : modes.join(", ")})`,
+    });
+  }
+  if (a.stepWeights) {
+    a.stepWeights.forEach((w, i) => {
+      if (w <= 0 || w > 100) issues.push({ path: `${path}.stepWeights[${i}]`, message: `${w} must be within (0, 100]` });
+      if (i > 0 && w <= a.stepWeights![i - 1]) {
+        issues.push({ path: `${path}.stepWeights[${i}]`, message: `must be strictly ascending and unique (${a.stepWeights![i - 1]} then ${w})` });
+      }
+    });
+  }
+  if (a.stepWeight !== undefined && (a.stepWeight <= 0 || a.stepWeight > 100)) {
+    issues.push({ path: `${path}.stepWeight`, message: "must be within (0, 100]" });
+  }
+  if (a.maxWeight !== undefined && a.stepWeight === undefined) {
+    issues.push({ path: `${path}.maxWeight`, message: "only applies with stepWeight" });
+  }
+  if (a.interval !== undefined && durationSeconds(a.interval) < 10) {
+    issues.push({ path: `${path}.interval`, message: "must be at least 10s (Flagger's shortest useful interval)" });
+  }
+  if (a.threshold !== undefined && a.interval !== undefined && issues.length === 0) {
+    const rollback = a.threshold * durationSeconds(a.interval);
+    if (rollback > budgetSeconds) {
+      issues.push({
+        path: `${path}.threshold`,
+        message: `threshold x interval = ${a.threshold} x ${a.interval} = ${rollback}s exceeds delivery.canary.maxRollbackSeconds (${budgetSeconds}s)`,
+      });
+    }
+  }
+  return issues;
+}
+
+function deliveryRules(s: Settings): RuleIssue[] {
+  const budget = s.delivery.canary.maxRollbackSeconds;
+  const issues = analysisIssues("delivery.canary", s.delivery.canary, budget);
+  if (issues.length > 0) return issues;
+  for (const [name, svc] of Object.entries(s.services)) {
+    issues.push(...serviceDeliveryIssues(name, svc, s.delivery.canary, budget));
+  }
+  return issues;
+}
+
+function serviceDeliveryIssues(name: string, svc: ServiceSettings, stack: CanarySettings, budget: number): RuleIssue[] {
+  const path = `services.${name}.canary`;
+  if (svc.strategy === "rolling") return [];
+  const analysis = effectiveAnalysis(stack, svc.canary);
+  const issues = analysisIssues(path, analysis, budget);
+  const usesIterations = analysis.iterations !== undefined;
+  if ((svc.strategy === "blueGreen" || svc.strategy === "abTest") && !usesIterations) {
+    issues.push({ path: `${path}.iterations`, message: `strategy ${svc.strategy} runs a fixed number of checks: set iterations` });
+  }
+  if (svc.strategy === "canary" && usesIterations) {
+    issues.push({ path: `${path}.iterations`, message: "strategy canary shifts traffic in steps: use stepWeights or stepWeight, not iterations" });
+  }
+  if (issues.length === 0) {
+    const plan = rolloutPlan(svc.strategy, analysis as AnalysisTiming);
+    if (plan.rollbackSeconds > budget) {
+      issues.push({ path, message: `worst-case rollback ${plan.rollbackSeconds}s exceeds delivery.canary.maxRollbackSeconds (${budget}s)` });
+    }
+  }
+  return issues;
+}
+
+function serviceRules(s: Settings): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const routes = new Map<string, string>();
+  for (const [name, svc] of Object.entries(s.services)) {
+    const path = `services.${name}`;
+    if (svc.replicas.min > svc.replicas.max) {
+      issues.push({ path: `${path}.replicas.min`, message: `must not exceed services.${name}.replicas.max (${svc.replicas.min} > ${svc.replicas.max})` });
+    }
+    if (svc.autoscaler === "keda" && !svc.queue) {
+      issues.push({ path: `${path}.queue`, message: "is required when autoscaler is keda" });
+    }
+    if (svc.exposed) {
+      const other = routes.get(svc.route);
+      if (other) issues.push({ path: `${path}.route`, message: `${svc.route} is already the route of services.${other}` });
+      routes.set(svc.route, name);
+    }
+    for (const caller of svc.callers) {
+      if (!(caller in s.services)) {
+        issues.push({ path: `${path}.callers`, message: `"${caller}" is not a service of this stack` });
+      }
+    }
+    if (svc.pool === "codeExecution" && svc.strategy !== "rolling" && svc.exposed) {
+      issues.push({ path: `${path}.exposed`, message: "a code-execution service is reached only through its callers, never from the ingress" });
+    }
+  }
+  return issues;
+}
+
+function dataRules(s: Settings): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  if (s.data.storage.archiveAfterDays <= s.data.storage.coolAfterDays) {
+    issues.push({ path: "data.storage.archiveAfterDays", message: "must be later than data.storage.coolAfterDays" });
+  }
+  if (s.cluster.zones.length === 0 && s.data.postgres.highAvailability === "ZoneRedundant") {
+    issues.push({ path: "data.postgres.highAvailability", message: "ZoneRedundant needs cluster.zones (the region's zones)" });
+  }
+  return issues;
+}
+
+function observabilityRules(s: Settings): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const a = s.observability.alerts;
+  if (a.latencyP99Ms < a.latencyP95Ms) {
+    issues.push({ path: "observability.alerts.latencyP99Ms", message: "must be at least observability.alerts.latencyP95Ms" });
+  }
+  const email = s.observability.receivers.email;
+  if (email.enabled && email.to.length === 0) {
+    issues.push({ path: "observability.receivers.email.to", message: "must list a recipient when e-mail is enabled" });
+  }
+  const wechat = s.observability.receivers.wechat;
+  if (wechat.enabled && (!wechat.corpId || !wechat.agentId)) {
+    issues.push({ path: "observability.receivers.wechat.corpId", message: "corpId and agentId are required when WeChat Work is enabled" });
+  }
+  return issues;
+}
+
+function backupRules(s: Settings): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const every = cronIntervalMinutes(s.backup.hourlySchedule);
+  if (every === undefined) {
+    issues.push({ path: "backup.hourlySchedule", message: 'must be a cron schedule such as "0 * * * *" or "*/30 * * * *"' });
+  } else if (every > s.backup.rpoMinutes) {
+    issues.push({ path: "backup.hourlySchedule", message: `runs every ${every} min, beyond the RPO of ${s.backup.rpoMinutes} min` });
+  }
+  if (durationSeconds(s.backup.dailyTtl) < 30 * 86400) {
+    issues.push({ path: "backup.dailyTtl", message: "must keep daily backups at least 30 days (720h)" });
+  }
+  if (s.environment === "dr" && !s.backup.restoreFrom) {
+    issues.push({ path: "backup.restoreFrom", message: "dr restores from prod's backups: name prod's backup storage account" });
+  }
+  return issues;
+}
+
+/**
+ * Minutes between runs of a cron schedule whose hour field is "*" (hourly or more often);
+ * undefined when the schedule is not of that form.
+ */
+export function cronIntervalMinutes(schedule: string): number | undefined {
+  const fields = schedule.trim().split(/\s+/);
+  if (fields.length !== 5) return undefined;
+  const [minute, hour] = fields;
+  if (hour !== "*" && !/^\*\/\d+$/.test(hour)) return undefined;
+  const hourStep = hour === "*" ? 1 : Number(hour.slice(2));
+  if (/^\d+$/.test(minute) && Number(minute) < 60) return 60 * hourStep;
+  const step = /^\*\/(\d+)$/.exec(minute);
+  if (step && hourStep === 1) return Number(step[1]);
+  return undefined;
+}
+
+export const RULES: Rule[] = [
+  networkRules,
+  clusterRules,
+  productionRules,
+  deliveryRules,
+  serviceRules,
+  dataRules,
+  observabilityRules,
+  backupRules,
+];

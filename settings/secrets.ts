@@ -1,0 +1,70 @@
+/**
+ * Secrets are separate top-level config keys set with `pulumi config set --secret`. They never enter the
+ * validated settings object as plain text: the program reads them as Pulumi secret outputs.
+ */
+import type { Settings } from "./schema";
+
+export interface SecretSpec {
+  /** Config key, without the project prefix. */
+  key: string;
+  /** What the value is; render substitutes a valid placeholder of this kind. */
+  kind: "password" | "url" | "token";
+  description: string;
+  /** Whether this stack needs the secret. */
+  requiredBy: (settings: Settings) => boolean;
+}
+
+export const SECRETS: SecretSpec[] = [
+  { key: "grafanaAdminPassword", kind: "password", description: "Grafana admin password.", requiredBy: () => true },
+  { key: "postgresAdminPassword", kind: "password", description: "PostgreSQL administrator password.", requiredBy: () => true },
+  {
+    key: "slackWebhookUrl",
+    kind: "url",
+    description: "Slack incoming webhook for Alertmanager and Flagger.",
+    requiredBy: (s) => s.observability.receivers.slack.enabled || s.delivery.slackChannel !== undefined,
+  },
+  {
+    key: "pagerdutyRoutingKey",
+    kind: "token",
+    description: "PagerDuty Events API v2 routing key.",
+    requiredBy: (s) => s.observability.receivers.pagerduty.enabled,
+  },
+  {
+    key: "smtpPassword",
+    kind: "password",
+    description: "Password of the SMTP relay for e-mail alerts.",
+    requiredBy: (s) => s.observability.receivers.email.enabled,
+  },
+  {
+    key: "wechatApiSecret",
+    kind: "token",
+    description: "WeChat Work application secret.",
+    requiredBy: (s) => s.observability.receivers.wechat.enabled,
+  },
+  {
+    key: "dingtalkWebhookUrl",
+    kind: "url",
+    description: "DingTalk robot webhook, used by the webhook bridge.",
+    requiredBy: (s) => s.observability.receivers.dingtalk.enabled,
+  },
+  {
+    key: "teamsWebhookUrl",
+    kind: "url",
+    description: "Microsoft Teams incoming webhook.",
+    requiredBy: (s) => s.observability.receivers.msteams.enabled,
+  },
+];
+
+export const SECRET_KEYS = SECRETS.map((s) => s.key);
+
+/** A placeholder that is valid for the secret's kind, so rendered configs still pass their validators. */
+export function secretPlaceholder(spec: Pick<SecretSpec, "key" | "kind">): string {
+  switch (spec.kind) {
+    case "url":
+      return `https://placeholder.invalid/secret/${spec.key}`;
+    case "token":
+      return `placeholder-${spec.key}-0000000000000000`;
+    case "password":
+      return `placeholder-${spec.key}-Aa1!`;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Turns a program run into the render contract's files (ESTATE section 8). Pure: returns a map of
+ * relative path -> file content; `render.ts` writes it atomically.
+ */
+import * as yaml from "js-yaml";
+import { ALERTMANAGER_CONFIG_SECRET, GRAFANA_DASHBOARD_LABEL } from "../lib/names";
+import type { ProgramRun, Registration } from "./harness";
+
+export const SECRET_MARK = "[secret]";
+
+/** Replaces every string that contains a secret placeholder with "[secret]". */
+export function redact(value: unknown, placeholders: string[]): unknown {
+  if (typeof value === "string") return placeholders.some((p) => value.includes(p)) ? SECRET_MARK : value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, placeholders));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, placeholders)]));
+  }
+  return value;
+}
+
+const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
+
+/** A Kubernetes object the program declares (not a provider, not a Helm release). */
+export function isKubernetesObject(r: Registration): boolean {
+  return r.type.startsWith("kubernetes:") && r.type !== HELM_RELEASE && !r.type.startsWith("kubernetes:helm.sh/");
+}
+
+/** The manifest of a declared Kubernetes object, as it would be applied. */
+export function manifestOf(r: Registration): Record<string, unknown> {
+  const { apiVersion, kind, metadata, ...rest } = r.inputs as Record<string, unknown>;
+  return { apiVersion, kind, metadata: metadata ?? { name: r.name }, ...rest };
+}
+
+function metadataOf(m: Record<string, unknown>): { name: string; namespace?: string; labels?: Record<string, string> } {
+  return (m.metadata ?? {}) as { name: string; namespace?: string; labels?: Record<string, string> };
+}
+
+const dump = (doc: unknown) => yaml.dump(doc, { noRefs: true, lineWidth: -1, sortKeys: false });
+
+export function renderFiles(run: ProgramRun): Map<string, string> {
+  const files = new Map<string, string>();
+  const placeholders = run.config.placeholders;
+  const resources = run.registrations.map((r) => ({
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    parent: r.parent,
+    inputs: redact(r.inputs, placeholders),
+  }));
+  files.set("resources.json", `${JSON.stringify(resources, null, 2)}\n`);
+
+  const ruleGroups: unknown[] = [];
+  for (const r of run.registrations) {
+    if (r.type === HELM_RELEASE) {
+      const i = r.inputs as Record<string, unknown>;
+      const release = String(i.name ?? r.name);
+      const repo = (i.repositoryOpts as { repo?: string } | undefined)?.repo;
+      files.set(
+        `helm/${release}.yaml`,
+        dump({ release, chart: i.chart, version: i.version, repository: repo, namespace: i.namespace, values: i.values ?? {} }),
+      );
+      continue;
+    }
+    if (!isKubernetesObject(r)) continue;
+    const manifest = manifestOf(r);
+    const meta = metadataOf(manifest);
+    const kind = String(manifest.kind ?? r.type.split(":").pop());
+    const name = meta.name ?? r.name;
+    files.set(`manifests/${meta.namespace ?? "_cluster"}/${kind}-${name}.yaml`, dump(manifest));
+    if (kind === "PrometheusRule") {
+      ruleGroups.push(...(((manifest.spec as { groups?: unknown[] }) ?? {}).groups ?? []));
+    }
+    if (kind === "Secret" && name === ALERTMANAGER_CONFIG_SECRET) {
+      const data = (manifest.stringData ?? {}) as Record<string, string>;
+      if (data["alertmanager.yaml"]) files.set("alertmanager/alertmanager.yaml", data["alertmanager.yaml"]);
+    }
+    const dashboardLabel = Object.entries(GRAFANA_DASHBOARD_LABEL)[0];
+    if (kind === "ConfigMap" && meta.labels?.[dashboardLabel[0]] === dashboardLabel[1]) {
+      for (const content of Object.values((manifest.data ?? {}) as Record<string, string>)) {
+        const uid = (JSON.parse(content) as { uid?: string }).uid ?? name;
+        files.set(`grafana/${uid}.json`, content.endsWith("\n") ? content : `${content}\n`);
+      }
+    }
+  }
+  files.set("prometheus/rules.yaml", dump({ groups: ruleGroups }));
+  return files;
+}
