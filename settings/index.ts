@@ -64,6 +64,30 @@ function zodIssues(error: z.ZodError): RuleIssue[] {
   });
 }
 
+const STEP_KEYS = ["stepWeights", "stepWeight", "maxWeight", "iterations"];
+
+/**
+ * Flagger takes exactly one way of stepping, so a stack that sets one of them replaces the default's
+ * stepping rather than adding to it: drop the default's step keys where the stack names any.
+ */
+function dropDefaultStepping(defaults: JsonObject, values: Record<string, unknown>): void {
+  const pairs: [unknown, unknown][] = [
+    [(defaults.delivery as JsonObject | undefined)?.canary, (values.delivery as JsonObject | undefined)?.canary],
+  ];
+  const services = values.services;
+  if (isObject(services)) {
+    for (const [name, svc] of Object.entries(services)) {
+      const base = (defaults.services as JsonObject | undefined)?.[name];
+      pairs.push([isObject(base) ? base.canary : undefined, isObject(svc) ? svc.canary : undefined]);
+    }
+  }
+  for (const [base, override] of pairs) {
+    if (isObject(base) && isObject(override) && STEP_KEYS.some((k) => k in override)) {
+      for (const key of STEP_KEYS) delete base[key];
+    }
+  }
+}
+
 /** Metric thresholds of the canary analysis follow the stack's alert thresholds unless set. */
 function fillCanaryMetrics(merged: JsonObject): void {
   const alerts = (merged.observability as JsonObject | undefined)?.alerts;
@@ -91,7 +115,9 @@ export function parseSettings(config: Record<string, unknown>, source: string): 
   if (typeof env !== "string" || !(ENVIRONMENTS as readonly string[]).includes(env)) {
     throw new SettingsError(source, [{ path: "environment", message: `is required and must be one of ${ENVIRONMENTS.join(", ")}` }]);
   }
-  const merged = mergeDefaults(defaultsFor(env as Environment), values) as JsonObject;
+  const defaults = defaultsFor(env as Environment);
+  dropDefaultStepping(defaults, values);
+  const merged = mergeDefaults(defaults, values) as JsonObject;
   fillCanaryMetrics(merged);
   const parsed = settingsSchema.safeParse(merged);
   if (!parsed.success) throw new SettingsError(source, zodIssues(parsed.error));
