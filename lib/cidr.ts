@@ -29,7 +29,10 @@ export function parseCidr(text: string): Cidr {
   if (prefix > 32) throw new Error(`"${text}" has a prefix longer than 32`);
   const start = parseIp(address);
   const size = 2 ** (32 - prefix);
-  if (start % size !== 0) throw new Error(`"${text}" has host bits set; the network address is ${formatIp(start - (start % size))}/${prefix}`);
+  if (start % size !== 0)
+    throw new Error(
+      `"${text}" has host bits set; the network address is ${formatIp(start - (start % size))}/${prefix}`,
+    );
   return { start, end: start + size - 1, prefix, text };
 }
 

@@ -51,11 +51,24 @@ export const LOADTESTER_URL = `http://${RELEASES.loadtester}.${NAMESPACES.flagge
 /** Istio ingress gateway workload labels (selector for Gateway and AuthorizationPolicies). */
 export const GATEWAY_SELECTOR = { istio: "ingressgateway" } as const;
 
+/** Name of the ingress subnet: the gateway's internal load balancer and its Private Link Service live there. */
+export const INGRESS_SUBNET_NAME = "snet-ingress";
+
+/** The Private Link Service AKS creates for the ingress gateway's internal load balancer; Front Door connects to it. */
+export function ingressPrivateLinkServiceName(prefix: string): string {
+  return `${prefix}-ingress-pls`;
+}
+
 /** The Istio Gateway object that routed services attach to ("<namespace>/<name>"). */
 export const PUBLIC_GATEWAY = `${NAMESPACES.ingress}/public-gateway`;
 
 /** Critical alerts of a service carry these labels; the Flagger alert gate selects on them. */
-export const ALERT_LABELS = { severity: "severity", service: "service", namespace: "namespace", team: "team" } as const;
+export const ALERT_LABELS = {
+  severity: "severity",
+  service: "service",
+  namespace: "namespace",
+  team: "team",
+} as const;
 
 /** Base URL of the runbooks; every alert's runbook_url is `${RUNBOOK_BASE_URL}/<AlertName>.md`. */
 export const RUNBOOK_BASE_URL = "https://github.com/aiwp/aiwp-estate/blob/main/docs/runbooks";
@@ -69,3 +82,15 @@ export function stackPrefix(settings: Pick<Settings, "prefix" | "environment">):
 export function standardTags(settings: Pick<Settings, "tags" | "environment">): Record<string, string> {
   return { ...settings.tags, environment: settings.environment, "managed-by": "pulumi" };
 }
+
+/** The code-execution node pool: its node label (nodeSelector) and its taint (pods must tolerate it). */
+export const CODE_EXECUTION_POOL = {
+  label: { workload: "code-execution" },
+  taint: { key: "code-execution", value: "true", effect: "NoSchedule" },
+} as const;
+
+/** Service account of the ingress gateway pods (the gateway chart names it after its release). */
+export const GATEWAY_SERVICE_ACCOUNT = { namespace: NAMESPACES.ingress, name: RELEASES.gateway } as const;
+
+/** Service account of flagger-loadtester (set by the platform's release values), caller of canary webhooks. */
+export const LOADTESTER_SERVICE_ACCOUNT = { namespace: NAMESPACES.flagger, name: RELEASES.loadtester } as const;

@@ -47,7 +47,14 @@ export function linearWeights(stepWeight: number, maxWeight: number): number[] {
 export function rolloutPlan(strategy: Strategy, analysis: AnalysisTiming): RolloutPlan {
   const intervalSeconds = durationSeconds(analysis.interval);
   if (strategy === "rolling") {
-    return { strategy, steps: "rolling update", intervalSeconds: 0, analysisRuns: 0, promotionSeconds: 0, rollbackSeconds: 0 };
+    return {
+      strategy,
+      steps: "rolling update",
+      intervalSeconds: 0,
+      analysisRuns: 0,
+      promotionSeconds: 0,
+      rollbackSeconds: 0,
+    };
   }
   let analysisRuns: number;
   let steps: string;

@@ -68,7 +68,12 @@ export function defaultsFor(env: Environment): JsonObject {
     prefix: "aiwp",
     drLocation: env === "dr" ? "eastus" : "westeurope",
     tags: { owner: "platform-team", "cost-center": "ai-platform" },
-    network: { natIdleTimeoutMinutes: 10, podCidr: "192.168.0.0/16", serviceCidr: "172.16.0.0/16", dnsServiceIp: "172.16.0.10" },
+    network: {
+      natIdleTimeoutMinutes: 10,
+      podCidr: "192.168.0.0/16",
+      serviceCidr: "172.16.0.0/16",
+      dnsServiceIp: "172.16.0.10",
+    },
     cluster: {
       kubernetesVersion: "1.33",
       tier: env === "dev" ? "Free" : "Standard",
@@ -103,7 +108,8 @@ export function defaultsFor(env: Environment): JsonObject {
     data: {
       postgres: {
         version: "16",
-        skuName: env === "dev" ? "Standard_B2ms" : env === "staging" ? "Standard_D2ds_v5" : "Standard_D4ds_v5",
+        skuName:
+          env === "dev" ? "Standard_B2ms" : env === "staging" ? "Standard_D2ds_v5" : "Standard_D4ds_v5",
         skuTier: env === "dev" ? "Burstable" : "GeneralPurpose",
         storageSizeGb: env === "dev" ? 64 : 256,
         highAvailability: env === "dev" ? "Disabled" : "ZoneRedundant",
@@ -123,7 +129,12 @@ export function defaultsFor(env: Environment): JsonObject {
         replicas: env === "prod" ? 3 : env === "dev" ? 1 : 2,
         partitions: env === "prod" ? 3 : 1,
       },
-      rabbitmq: { replicas: env === "dev" ? 1 : 3, storage: env === "dev" ? "8Gi" : "50Gi", cpu: "1", memory: "2Gi" },
+      rabbitmq: {
+        replicas: env === "dev" ? 1 : 3,
+        storage: env === "dev" ? "8Gi" : "50Gi",
+        cpu: "1",
+        memory: "2Gi",
+      },
     },
     mesh: {
       istiodReplicas: env === "dev" ? 1 : 2,
@@ -166,9 +177,18 @@ export function defaultsFor(env: Environment): JsonObject {
         repeatIntervalWarning: "4h",
       },
       receivers: {
-        slack: { enabled: true, channelCritical: `#aiwp-${env}-critical`, channelWarning: `#aiwp-${env}-alerts` },
+        slack: {
+          enabled: true,
+          channelCritical: `#aiwp-${env}-critical`,
+          channelWarning: `#aiwp-${env}-alerts`,
+        },
         pagerduty: { enabled: env !== "dev" },
-        email: { enabled: false, to: [], from: `alertmanager-${env}@aiwp.example.com`, smarthost: "smtp.example.com:587" },
+        email: {
+          enabled: false,
+          to: [],
+          from: `alertmanager-${env}@aiwp.example.com`,
+          smarthost: "smtp.example.com:587",
+        },
         wechat: { enabled: false, corpId: "", agentId: "", toParty: "" },
         dingtalk: { enabled: false },
         msteams: { enabled: false },

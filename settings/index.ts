@@ -22,7 +22,9 @@ export class SettingsError extends Error {
     readonly source: string,
     readonly issues: RuleIssue[],
   ) {
-    super(`${source}: invalid stack configuration\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n")}`);
+    super(
+      `${source}: invalid stack configuration\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n")}`,
+    );
     this.name = "SettingsError";
   }
 }
@@ -72,7 +74,10 @@ const STEP_KEYS = ["stepWeights", "stepWeight", "maxWeight", "iterations"];
  */
 function dropDefaultStepping(defaults: JsonObject, values: Record<string, unknown>): void {
   const pairs: [unknown, unknown][] = [
-    [(defaults.delivery as JsonObject | undefined)?.canary, (values.delivery as JsonObject | undefined)?.canary],
+    [
+      (defaults.delivery as JsonObject | undefined)?.canary,
+      (values.delivery as JsonObject | undefined)?.canary,
+    ],
   ];
   const services = values.services;
   if (isObject(services)) {
@@ -113,7 +118,9 @@ export function parseSettings(config: Record<string, unknown>, source: string): 
   }
   const env = values.environment;
   if (typeof env !== "string" || !(ENVIRONMENTS as readonly string[]).includes(env)) {
-    throw new SettingsError(source, [{ path: "environment", message: `is required and must be one of ${ENVIRONMENTS.join(", ")}` }]);
+    throw new SettingsError(source, [
+      { path: "environment", message: `is required and must be one of ${ENVIRONMENTS.join(", ")}` },
+    ]);
   }
   const defaults = defaultsFor(env as Environment);
   dropDefaultStepping(defaults, values);

@@ -31,7 +31,10 @@ function networkRules(s: Settings): RuleIssue[] {
     const block = parse(path, text);
     if (!block) continue;
     if (space && !cidrContains(space, block)) {
-      issues.push({ path, message: `${text} must lie inside network.addressSpace ${s.network.addressSpace}` });
+      issues.push({
+        path,
+        message: `${text} must lie inside network.addressSpace ${s.network.addressSpace}`,
+      });
     }
     blocks.push({ path, cidr: block });
   }
@@ -44,7 +47,10 @@ function networkRules(s: Settings): RuleIssue[] {
     ["network.serviceCidr", service],
   ] as const) {
     if (space && block && cidrsOverlap(space, block)) {
-      issues.push({ path: label, message: `${block.text} must not overlap network.addressSpace ${space.text}` });
+      issues.push({
+        path: label,
+        message: `${block.text} must not overlap network.addressSpace ${space.text}`,
+      });
     }
   }
   for (let i = 0; i < blocks.length; i++) {
@@ -58,7 +64,10 @@ function networkRules(s: Settings): RuleIssue[] {
     }
   }
   if (service && !ipInCidr(s.network.dnsServiceIp, service)) {
-    issues.push({ path: "network.dnsServiceIp", message: `must lie inside network.serviceCidr ${s.network.serviceCidr}` });
+    issues.push({
+      path: "network.dnsServiceIp",
+      message: `must lie inside network.serviceCidr ${s.network.serviceCidr}`,
+    });
   }
   return issues;
 }
@@ -67,7 +76,10 @@ function clusterRules(s: Settings): RuleIssue[] {
   const issues: RuleIssue[] = [];
   for (const [name, pool] of Object.entries(s.cluster.pools)) {
     if (pool && pool.min > pool.max) {
-      issues.push({ path: `cluster.pools.${name}.min`, message: `must not exceed cluster.pools.${name}.max (${pool.min} > ${pool.max})` });
+      issues.push({
+        path: `cluster.pools.${name}.min`,
+        message: `must not exceed cluster.pools.${name}.max (${pool.min} > ${pool.max})`,
+      });
     }
   }
   if (new Set(s.cluster.zones).size !== s.cluster.zones.length) {
@@ -76,10 +88,15 @@ function clusterRules(s: Settings): RuleIssue[] {
   if (s.environment !== "dev" && s.cluster.tier === "Free") {
     issues.push({ path: "cluster.tier", message: "must be Standard or Premium outside dev (uptime SLA)" });
   }
-  if (!s.cluster.apiServer.privateCluster && s.cluster.apiServer.authorizedIpRanges.length === 0 && s.environment !== "dev") {
+  if (
+    !s.cluster.apiServer.privateCluster &&
+    s.cluster.apiServer.authorizedIpRanges.length === 0 &&
+    s.environment !== "dev"
+  ) {
     issues.push({
       path: "cluster.apiServer.authorizedIpRanges",
-      message: "must list at least one range when cluster.apiServer.privateCluster is false (the API server is never open to the internet outside dev)",
+      message:
+        "must list at least one range when cluster.apiServer.privateCluster is false (the API server is never open to the internet outside dev)",
     });
   }
   return issues;
@@ -117,7 +134,11 @@ function productionRules(s: Settings): RuleIssue[] {
     }
   }
   if (env === "prod" && !s.edge.drOriginHostName && !s.edge.drStackReference) {
-    issues.push({ path: "edge.drOriginHostName", message: "prod needs the dr ingress as priority-2 origin: set edge.drOriginHostName or edge.drStackReference" });
+    issues.push({
+      path: "edge.drOriginHostName",
+      message:
+        "prod needs the dr ingress as priority-2 origin: set edge.drOriginHostName or edge.drStackReference",
+    });
   }
   return issues;
 }
@@ -147,9 +168,13 @@ export function analysisIssues(path: string, a: Partial<CanarySettings>, budgetS
   }
   if (a.stepWeights) {
     a.stepWeights.forEach((w, i) => {
-      if (w <= 0 || w > 100) issues.push({ path: `${path}.stepWeights[${i}]`, message: `${w} must be within (0, 100]` });
+      if (w <= 0 || w > 100)
+        issues.push({ path: `${path}.stepWeights[${i}]`, message: `${w} must be within (0, 100]` });
       if (i > 0 && w <= a.stepWeights![i - 1]) {
-        issues.push({ path: `${path}.stepWeights[${i}]`, message: `must be strictly ascending and unique (${a.stepWeights![i - 1]} then ${w})` });
+        issues.push({
+          path: `${path}.stepWeights[${i}]`,
+          message: `must be strictly ascending and unique (${a.stepWeights![i - 1]} then ${w})`,
+        });
       }
     });
   }
@@ -160,7 +185,10 @@ export function analysisIssues(path: string, a: Partial<CanarySettings>, budgetS
     issues.push({ path: `${path}.maxWeight`, message: "only applies with stepWeight" });
   }
   if (a.interval !== undefined && durationSeconds(a.interval) < 10) {
-    issues.push({ path: `${path}.interval`, message: "must be at least 10s (Flagger's shortest useful interval)" });
+    issues.push({
+      path: `${path}.interval`,
+      message: "must be at least 10s (Flagger's shortest useful interval)",
+    });
   }
   if (a.threshold !== undefined && a.interval !== undefined && issues.length === 0) {
     const rollback = a.threshold * durationSeconds(a.interval);
@@ -184,22 +212,36 @@ function deliveryRules(s: Settings): RuleIssue[] {
   return issues;
 }
 
-function serviceDeliveryIssues(name: string, svc: ServiceSettings, stack: CanarySettings, budget: number): RuleIssue[] {
+function serviceDeliveryIssues(
+  name: string,
+  svc: ServiceSettings,
+  stack: CanarySettings,
+  budget: number,
+): RuleIssue[] {
   const path = `services.${name}.canary`;
   if (svc.strategy === "rolling") return [];
   const analysis = effectiveAnalysis(stack, svc.canary);
   const issues = analysisIssues(path, analysis, budget);
   const usesIterations = analysis.iterations !== undefined;
   if ((svc.strategy === "blueGreen" || svc.strategy === "abTest") && !usesIterations) {
-    issues.push({ path: `${path}.iterations`, message: `strategy ${svc.strategy} runs a fixed number of checks: set iterations` });
+    issues.push({
+      path: `${path}.iterations`,
+      message: `strategy ${svc.strategy} runs a fixed number of checks: set iterations`,
+    });
   }
   if (svc.strategy === "canary" && usesIterations) {
-    issues.push({ path: `${path}.iterations`, message: "strategy canary shifts traffic in steps: use stepWeights or stepWeight, not iterations" });
+    issues.push({
+      path: `${path}.iterations`,
+      message: "strategy canary shifts traffic in steps: use stepWeights or stepWeight, not iterations",
+    });
   }
   if (issues.length === 0) {
     const plan = rolloutPlan(svc.strategy, analysis as AnalysisTiming);
     if (plan.rollbackSeconds > budget) {
-      issues.push({ path, message: `worst-case rollback ${plan.rollbackSeconds}s exceeds delivery.canary.maxRollbackSeconds (${budget}s)` });
+      issues.push({
+        path,
+        message: `worst-case rollback ${plan.rollbackSeconds}s exceeds delivery.canary.maxRollbackSeconds (${budget}s)`,
+      });
     }
   }
   return issues;
@@ -211,14 +253,21 @@ function serviceRules(s: Settings): RuleIssue[] {
   for (const [name, svc] of Object.entries(s.services)) {
     const path = `services.${name}`;
     if (svc.replicas.min > svc.replicas.max) {
-      issues.push({ path: `${path}.replicas.min`, message: `must not exceed services.${name}.replicas.max (${svc.replicas.min} > ${svc.replicas.max})` });
+      issues.push({
+        path: `${path}.replicas.min`,
+        message: `must not exceed services.${name}.replicas.max (${svc.replicas.min} > ${svc.replicas.max})`,
+      });
     }
     if (svc.autoscaler === "keda" && !svc.queue) {
       issues.push({ path: `${path}.queue`, message: "is required when autoscaler is keda" });
     }
     if (svc.exposed) {
       const other = routes.get(svc.route);
-      if (other) issues.push({ path: `${path}.route`, message: `${svc.route} is already the route of services.${other}` });
+      if (other)
+        issues.push({
+          path: `${path}.route`,
+          message: `${svc.route} is already the route of services.${other}`,
+        });
       routes.set(svc.route, name);
     }
     for (const caller of svc.callers) {
@@ -227,7 +276,10 @@ function serviceRules(s: Settings): RuleIssue[] {
       }
     }
     if (svc.pool === "codeExecution" && svc.strategy !== "rolling" && svc.exposed) {
-      issues.push({ path: `${path}.exposed`, message: "a code-execution service is reached only through its callers, never from the ingress" });
+      issues.push({
+        path: `${path}.exposed`,
+        message: "a code-execution service is reached only through its callers, never from the ingress",
+      });
     }
   }
   return issues;
@@ -236,10 +288,16 @@ function serviceRules(s: Settings): RuleIssue[] {
 function dataRules(s: Settings): RuleIssue[] {
   const issues: RuleIssue[] = [];
   if (s.data.storage.archiveAfterDays <= s.data.storage.coolAfterDays) {
-    issues.push({ path: "data.storage.archiveAfterDays", message: "must be later than data.storage.coolAfterDays" });
+    issues.push({
+      path: "data.storage.archiveAfterDays",
+      message: "must be later than data.storage.coolAfterDays",
+    });
   }
   if (s.cluster.zones.length === 0 && s.data.postgres.highAvailability === "ZoneRedundant") {
-    issues.push({ path: "data.postgres.highAvailability", message: "ZoneRedundant needs cluster.zones (the region's zones)" });
+    issues.push({
+      path: "data.postgres.highAvailability",
+      message: "ZoneRedundant needs cluster.zones (the region's zones)",
+    });
   }
   return issues;
 }
@@ -248,15 +306,24 @@ function observabilityRules(s: Settings): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const a = s.observability.alerts;
   if (a.latencyP99Ms < a.latencyP95Ms) {
-    issues.push({ path: "observability.alerts.latencyP99Ms", message: "must be at least observability.alerts.latencyP95Ms" });
+    issues.push({
+      path: "observability.alerts.latencyP99Ms",
+      message: "must be at least observability.alerts.latencyP95Ms",
+    });
   }
   const email = s.observability.receivers.email;
   if (email.enabled && email.to.length === 0) {
-    issues.push({ path: "observability.receivers.email.to", message: "must list a recipient when e-mail is enabled" });
+    issues.push({
+      path: "observability.receivers.email.to",
+      message: "must list a recipient when e-mail is enabled",
+    });
   }
   const wechat = s.observability.receivers.wechat;
   if (wechat.enabled && (!wechat.corpId || !wechat.agentId)) {
-    issues.push({ path: "observability.receivers.wechat.corpId", message: "corpId and agentId are required when WeChat Work is enabled" });
+    issues.push({
+      path: "observability.receivers.wechat.corpId",
+      message: "corpId and agentId are required when WeChat Work is enabled",
+    });
   }
   return issues;
 }
@@ -265,15 +332,24 @@ function backupRules(s: Settings): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const every = cronIntervalMinutes(s.backup.hourlySchedule);
   if (every === undefined) {
-    issues.push({ path: "backup.hourlySchedule", message: 'must be a cron schedule such as "0 * * * *" or "*/30 * * * *"' });
+    issues.push({
+      path: "backup.hourlySchedule",
+      message: 'must be a cron schedule such as "0 * * * *" or "*/30 * * * *"',
+    });
   } else if (every > s.backup.rpoMinutes) {
-    issues.push({ path: "backup.hourlySchedule", message: `runs every ${every} min, beyond the RPO of ${s.backup.rpoMinutes} min` });
+    issues.push({
+      path: "backup.hourlySchedule",
+      message: `runs every ${every} min, beyond the RPO of ${s.backup.rpoMinutes} min`,
+    });
   }
   if (durationSeconds(s.backup.dailyTtl) < 30 * 86400) {
     issues.push({ path: "backup.dailyTtl", message: "must keep daily backups at least 30 days (720h)" });
   }
   if (s.environment === "dr" && !s.backup.restoreFrom) {
-    issues.push({ path: "backup.restoreFrom", message: "dr restores from prod's backups: name prod's backup storage account" });
+    issues.push({
+      path: "backup.restoreFrom",
+      message: "dr restores from prod's backups: name prod's backup storage account",
+    });
   }
   return issues;
 }

@@ -9,7 +9,9 @@ export const ENVIRONMENTS = ["dev", "staging", "prod", "dr"] as const;
 export const STRATEGIES = ["canary", "blueGreen", "abTest", "rolling"] as const;
 
 const duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as "30s", "2m" or "1h"');
-const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR block such as 10.0.0.0/16");
+const cidr = z
+  .string()
+  .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR block such as 10.0.0.0/16");
 const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "must be an IPv4 address");
 const dnsLabel = z
   .string()
@@ -19,7 +21,9 @@ const hostname = z
   .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, "must be a lowercase DNS hostname");
 const posInt = z.number().int("must be a whole number").positive("must be greater than 0");
 const percent = z.number().gt(0, "must be greater than 0").max(100, "must be at most 100");
-const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/, 'must be a Kubernetes quantity such as "500m" or "1Gi"');
+const quantity = z
+  .string()
+  .regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/, 'must be a Kubernetes quantity such as "500m" or "1Gi"');
 const uuid = z.string().regex(/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i, "must be a GUID");
 const zone = z.enum(["1", "2", "3"]);
 
@@ -85,7 +89,10 @@ export const edgeSchema = z.strictObject({
   healthProbePath: z.string().startsWith("/"),
   healthProbeIntervalSeconds: z.number().int().min(5).max(255),
   drOriginHostName: hostname.optional(),
-  drStackReference: z.string().regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, 'must be "org/project/stack"').optional(),
+  drStackReference: z
+    .string()
+    .regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, 'must be "org/project/stack"')
+    .optional(),
 });
 
 export const dataSchema = z.strictObject({
@@ -101,19 +108,38 @@ export const dataSchema = z.strictObject({
     databases: z.array(dnsLabel).min(1),
   }),
   redis: z.strictObject({
-    sku: z.string().regex(/^(Balanced|MemoryOptimized|ComputeOptimized|FlashOptimized)_[A-Z][0-9]+$/, 'must be an Azure Managed Redis SKU such as "Balanced_B5"'),
+    sku: z
+      .string()
+      .regex(
+        /^(Balanced|MemoryOptimized|ComputeOptimized|FlashOptimized)_[A-Z][0-9]+$/,
+        'must be an Azure Managed Redis SKU such as "Balanced_B5"',
+      ),
     highAvailability: z.boolean(),
     persistence: z.enum(["aof", "rdb", "none"]),
   }),
   storage: z.strictObject({
-    replication: z.enum(["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS"]),
+    replication: z.enum([
+      "Standard_LRS",
+      "Standard_ZRS",
+      "Standard_GRS",
+      "Standard_RAGRS",
+      "Standard_GZRS",
+      "Standard_RAGZRS",
+    ]),
     coolAfterDays: posInt,
     archiveAfterDays: posInt,
   }),
   search: z.strictObject({
     sku: z.enum(["basic", "standard", "standard2", "standard3"]),
     replicas: z.number().int().min(1).max(12),
-    partitions: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(6), z.literal(12)]),
+    partitions: z.union([
+      z.literal(1),
+      z.literal(2),
+      z.literal(3),
+      z.literal(4),
+      z.literal(6),
+      z.literal(12),
+    ]),
   }),
   rabbitmq: z.strictObject({
     replicas: z.number().int().min(1).max(7),
@@ -182,10 +208,24 @@ export const observabilitySchema = z.strictObject({
     repeatIntervalWarning: duration,
   }),
   receivers: z.strictObject({
-    slack: z.strictObject({ enabled: z.boolean(), channelCritical: z.string().startsWith("#"), channelWarning: z.string().startsWith("#") }),
+    slack: z.strictObject({
+      enabled: z.boolean(),
+      channelCritical: z.string().startsWith("#"),
+      channelWarning: z.string().startsWith("#"),
+    }),
     pagerduty: receiverToggle,
-    email: z.strictObject({ enabled: z.boolean(), to: z.array(z.email()), from: z.email(), smarthost: z.string().regex(/^[^:\s]+:\d+$/, 'must be "host:port"') }),
-    wechat: z.strictObject({ enabled: z.boolean(), corpId: z.string(), agentId: z.string(), toParty: z.string() }),
+    email: z.strictObject({
+      enabled: z.boolean(),
+      to: z.array(z.email()),
+      from: z.email(),
+      smarthost: z.string().regex(/^[^:\s]+:\d+$/, 'must be "host:port"'),
+    }),
+    wechat: z.strictObject({
+      enabled: z.boolean(),
+      corpId: z.string(),
+      agentId: z.string(),
+      toParty: z.string(),
+    }),
     dingtalk: receiverToggle,
     msteams: receiverToggle,
   }),
@@ -219,7 +259,9 @@ export const deliverySchema = z.strictObject({
 const resourcePair = z.strictObject({ request: quantity, limit: quantity });
 
 export const serviceSchema = z.strictObject({
-  image: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, 'must be a repository path such as "aiwp/api-gateway"'),
+  image: z
+    .string()
+    .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, 'must be a repository path such as "aiwp/api-gateway"'),
   tag: z
     .string()
     .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be an image tag")
@@ -240,7 +282,12 @@ export const serviceSchema = z.strictObject({
   /** Other services allowed to call this one (mesh AuthorizationPolicy); the gateway is implied for routed services. */
   callers: z.array(dnsLabel),
   /** Methods and paths the callers may use; empty means any. */
-  allowedPaths: z.array(z.strictObject({ methods: z.array(z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"])), paths: z.array(z.string()) })),
+  allowedPaths: z.array(
+    z.strictObject({
+      methods: z.array(z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"])),
+      paths: z.array(z.string()),
+    }),
+  ),
   canary: canarySchema.partial(),
 });
 
@@ -254,7 +301,11 @@ export const backupSchema = z.strictObject({
   storageReplication: z.enum(["Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS"]),
   /** A dr stack restores from this storage account (prod's), read-only. */
   restoreFrom: z
-    .strictObject({ resourceGroup: z.string().min(1), storageAccount: z.string().regex(/^[a-z0-9]{3,24}$/), container: dnsLabel })
+    .strictObject({
+      resourceGroup: z.string().min(1),
+      storageAccount: z.string().regex(/^[a-z0-9]{3,24}$/),
+      container: dnsLabel,
+    })
     .optional(),
 });
 

@@ -15,8 +15,18 @@ export interface SecretSpec {
 }
 
 export const SECRETS: SecretSpec[] = [
-  { key: "grafanaAdminPassword", kind: "password", description: "Grafana admin password.", requiredBy: () => true },
-  { key: "postgresAdminPassword", kind: "password", description: "PostgreSQL administrator password.", requiredBy: () => true },
+  {
+    key: "grafanaAdminPassword",
+    kind: "password",
+    description: "Grafana admin password.",
+    requiredBy: () => true,
+  },
+  {
+    key: "postgresAdminPassword",
+    kind: "password",
+    description: "PostgreSQL administrator password.",
+    requiredBy: () => true,
+  },
   {
     key: "slackWebhookUrl",
     kind: "url",

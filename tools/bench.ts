@@ -19,7 +19,9 @@ interface Measurement {
 
 /** A copy of prod's stack file whose service catalogue is repeated `factor` times. */
 export function syntheticStackFile(factor: number): string {
-  const doc = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const doc = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as {
+    config: Record<string, unknown>;
+  };
   const base = readStackConfig("prod").settings.services;
   const services: Record<string, unknown> = {};
   for (let i = 0; i < factor; i++) {
@@ -69,7 +71,9 @@ async function main(): Promise<void> {
     ["prod x10 services", syntheticStackFile(10)],
   ];
   const rows = cases.map(([name, stackFile]) => runChild(name, stackFile));
-  console.log(`Render benchmark (node ${process.version}, ${os.cpus().length} cores); program run + render files, each in a fresh process`);
+  console.log(
+    `Render benchmark (node ${process.version}, ${os.cpus().length} cores); program run + render files, each in a fresh process`,
+  );
   console.log("  case                 resources   wall s   peak RSS MB   resources/s");
   for (const r of rows) {
     console.log(

@@ -72,7 +72,8 @@ export function readStackConfig(stack: string, file?: string): StackConfig {
       placeholders.push(plain as string);
       secretKeys.push(fullKey.includes(":") ? fullKey : `${PROJECT}:${key}`);
     }
-    flat[fullKey.includes(":") ? fullKey : `${PROJECT}:${key}`] = typeof plain === "string" ? plain : JSON.stringify(plain);
+    flat[fullKey.includes(":") ? fullKey : `${PROJECT}:${key}`] =
+      typeof plain === "string" ? plain : JSON.stringify(plain);
     values[fullKey.includes(":") ? fullKey : `${PROJECT}:${key}`] = plain;
   }
   const settings = parseSettings(projectKeys(values), configFile);
@@ -110,7 +111,6 @@ export async function runProgram(config: StackConfig): Promise<ProgramRun> {
   await pulumi.runtime.setMocks(mocks, PROJECT, config.stack, false);
   const monitor = new RecordingMonitor(mocks);
   runtimeSettings.setMockOptions(monitor, PROJECT, config.stack, false);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const program: () => Promise<Record<string, unknown>> = require("../index");
   const outputs = (await pulumi.runtime.runInPulumiStack(program)) ?? {};
   // waitForRPCs is internal to the SDK but exported: it drains registrations still in flight.

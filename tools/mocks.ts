@@ -65,11 +65,16 @@ const PARENT_KEYS: [key: string, collection: string][] = [
   ["registryName", "registries"],
 ];
 
-function azureState(type: string, name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
+function azureState(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+): { id: string; state: Record<string, unknown> } {
   const [, module, typeName] = type.split(":");
   const ownNameKey = `${typeName[0].toLowerCase()}${typeName.slice(1)}Name`;
   const explicit = inputs[ownNameKey] ?? inputs.name;
-  const physicalName = typeof explicit === "string" ? explicit : `${name.replace(/[^A-Za-z0-9-]/g, "")}${suffix(name)}`;
+  const physicalName =
+    typeof explicit === "string" ? explicit : `${name.replace(/[^A-Za-z0-9-]/g, "")}${suffix(name)}`;
   const group = typeof inputs.resourceGroupName === "string" ? inputs.resourceGroupName : "rg-mock";
   const namespace = NAMESPACES[module] ?? `Microsoft.${module}`;
   let id: string;
@@ -81,7 +86,8 @@ function azureState(type: string, name: string, inputs: Record<string, unknown>)
   } else {
     let path = "";
     for (const [key, parentCollection] of PARENT_KEYS) {
-      if (key !== ownNameKey && typeof inputs[key] === "string") path += `/${parentCollection}/${inputs[key]}`;
+      if (key !== ownNameKey && typeof inputs[key] === "string")
+        path += `/${parentCollection}/${inputs[key]}`;
     }
     id = `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${group}/providers/${namespace}${path}/${collection(typeName)}/${physicalName}`;
   }
@@ -95,12 +101,19 @@ function azureState(type: string, name: string, inputs: Record<string, unknown>)
 }
 
 /** Outputs Azure computes, per azure-native type. */
-const AZURE_OUTPUTS: Record<string, (name: string, inputs: Record<string, unknown>, id: string) => Record<string, unknown>> = {
+const AZURE_OUTPUTS: Record<
+  string,
+  (name: string, inputs: Record<string, unknown>, id: string) => Record<string, unknown>
+> = {
   "containerservice:ManagedCluster": (name, inputs, id) => ({
     fqdn: `${inputs.dnsPrefix ?? name}-${suffix(id)}.hcp.${inputs.location ?? "eastus"}.azmk8s.io`,
     privateFQDN: `${inputs.dnsPrefix ?? name}-${suffix(id)}.privatelink.${inputs.location ?? "eastus"}.azmk8s.io`,
-    nodeResourceGroup: inputs.nodeResourceGroup ?? `MC_${inputs.resourceGroupName}_${name}_${inputs.location ?? "eastus"}`,
-    oidcIssuerProfile: { enabled: true, issuerURL: `https://${inputs.location ?? "eastus"}.oic.prod-aks.azure.com/${MOCK_TENANT}/${mockGuid(id)}/` },
+    nodeResourceGroup:
+      inputs.nodeResourceGroup ?? `MC_${inputs.resourceGroupName}_${name}_${inputs.location ?? "eastus"}`,
+    oidcIssuerProfile: {
+      enabled: true,
+      issuerURL: `https://${inputs.location ?? "eastus"}.oic.prod-aks.azure.com/${MOCK_TENANT}/${mockGuid(id)}/`,
+    },
     identityProfile: {
       kubeletidentity: {
         clientId: mockGuid(`${id}/kubelet/client`),
@@ -123,9 +136,14 @@ const AZURE_OUTPUTS: Record<string, (name: string, inputs: Record<string, unknow
     validationProperties: { validationToken: suffix(id, 32), expirationDate: "2027-01-01T00:00:00Z" },
   }),
   "dbforpostgresql:Server": (name) => ({ fullyQualifiedDomainName: `${name}.postgres.database.azure.com` }),
-  "redisenterprise:RedisEnterprise": (name, inputs) => ({ hostName: `${name}.${inputs.location ?? "eastus"}.redis.azure.net` }),
+  "redisenterprise:RedisEnterprise": (name, inputs) => ({
+    hostName: `${name}.${inputs.location ?? "eastus"}.redis.azure.net`,
+  }),
   "storage:StorageAccount": (name) => ({
-    primaryEndpoints: { blob: `https://${name}.blob.core.windows.net/`, dfs: `https://${name}.dfs.core.windows.net/` },
+    primaryEndpoints: {
+      blob: `https://${name}.blob.core.windows.net/`,
+      dfs: `https://${name}.dfs.core.windows.net/`,
+    },
   }),
   "search:Service": (name) => ({ endpoint: `https://${name}.search.windows.net` }),
   "operationalinsights:Workspace": (_name, _inputs, id) => ({ customerId: mockGuid(`${id}/customer`) }),
@@ -160,17 +178,28 @@ export function mockKubeconfig(cluster: string, server: string): string {
 }
 
 export const mocks: pulumi.runtime.Mocks = {
-  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+  newResource(args: pulumi.runtime.MockResourceArgs): {
+    id: string | undefined;
+    state: Record<string, unknown>;
+  } {
     const inputs = (args.inputs ?? {}) as Record<string, unknown>;
     if (args.type.startsWith("azure-native:")) return azureState(args.type, args.name, inputs);
     if (args.type.startsWith("kubernetes:")) {
       const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
-      const state: Record<string, unknown> = { ...inputs, metadata: { name: args.name, ...metadata, uid: mockGuid(args.name) } };
+      const state: Record<string, unknown> = {
+        ...inputs,
+        metadata: { name: args.name, ...metadata, uid: mockGuid(args.name) },
+      };
       if (args.type === "kubernetes:core/v1:Service") {
         state.status = { loadBalancer: { ingress: [{ ip: "10.0.16.10" }] } };
       }
       if (args.type === "kubernetes:helm.sh/v3:Release") {
-        state.status = { name: inputs.name ?? args.name, namespace: inputs.namespace, status: "deployed", version: inputs.version };
+        state.status = {
+          name: inputs.name ?? args.name,
+          namespace: inputs.namespace,
+          status: "deployed",
+          version: inputs.version,
+        };
       }
       return { id: `${metadata.namespace ?? "default"}/${metadata.name ?? args.name}`, state };
     }
@@ -180,7 +209,12 @@ export const mocks: pulumi.runtime.Mocks = {
     const inputs = (args.inputs ?? {}) as Record<string, unknown>;
     switch (args.token) {
       case "azure-native:authorization:getClientConfig":
-        return { clientId: mockGuid("client"), objectId: mockGuid("deployer"), subscriptionId: MOCK_SUBSCRIPTION, tenantId: MOCK_TENANT };
+        return {
+          clientId: mockGuid("client"),
+          objectId: mockGuid("deployer"),
+          subscriptionId: MOCK_SUBSCRIPTION,
+          tenantId: MOCK_TENANT,
+        };
       case "azure-native:containerservice:listManagedClusterUserCredentials": {
         const cluster = String(inputs.resourceName ?? "cluster");
         const kubeconfig = mockKubeconfig(cluster, `${cluster}-${suffix(cluster)}.hcp.eastus.azmk8s.io`);

@@ -22,7 +22,9 @@ const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 
 /** A Kubernetes object the program declares (not a provider, not a Helm release). */
 export function isKubernetesObject(r: Registration): boolean {
-  return r.type.startsWith("kubernetes:") && r.type !== HELM_RELEASE && !r.type.startsWith("kubernetes:helm.sh/");
+  return (
+    r.type.startsWith("kubernetes:") && r.type !== HELM_RELEASE && !r.type.startsWith("kubernetes:helm.sh/")
+  );
 }
 
 /** The manifest of a declared Kubernetes object, as it would be applied. */
@@ -31,7 +33,11 @@ export function manifestOf(r: Registration): Record<string, unknown> {
   return { apiVersion, kind, metadata: metadata ?? { name: r.name }, ...rest };
 }
 
-function metadataOf(m: Record<string, unknown>): { name: string; namespace?: string; labels?: Record<string, string> } {
+function metadataOf(m: Record<string, unknown>): {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+} {
   return (m.metadata ?? {}) as { name: string; namespace?: string; labels?: Record<string, string> };
 }
 
@@ -57,7 +63,14 @@ export function renderFiles(run: ProgramRun): Map<string, string> {
       const repo = (i.repositoryOpts as { repo?: string } | undefined)?.repo;
       files.set(
         `helm/${release}.yaml`,
-        dump({ release, chart: i.chart, version: i.version, repository: repo, namespace: i.namespace, values: i.values ?? {} }),
+        dump({
+          release,
+          chart: i.chart,
+          version: i.version,
+          repository: repo,
+          namespace: i.namespace,
+          values: i.values ?? {},
+        }),
       );
       continue;
     }

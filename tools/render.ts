@@ -40,11 +40,15 @@ export async function main(argv: string[]): Promise<number> {
       strict: true,
     }).values;
   } catch (e) {
-    console.error(`render: ${(e as Error).message}\nusage: npm run render -- --stack <name> [--config-file <path>] [--out <dir>]`);
+    console.error(
+      `render: ${(e as Error).message}\nusage: npm run render -- --stack <name> [--config-file <path>] [--out <dir>]`,
+    );
     return 1;
   }
   if (!options.stack) {
-    console.error("render: --stack is required\nusage: npm run render -- --stack <name> [--config-file <path>] [--out <dir>]");
+    console.error(
+      "render: --stack is required\nusage: npm run render -- --stack <name> [--config-file <path>] [--out <dir>]",
+    );
     return 1;
   }
   const out = options.out ?? path.join(ROOT, "out", options.stack);

@@ -24,7 +24,8 @@ export function summarize(run: ProgramRun, outDir: string, fileCount: number, se
   // A resource belongs to the top-level component it descends from.
   const componentOf = (urn: string): string => {
     let current = byUrn.get(urn);
-    while (current?.parent && current.parent !== stackUrn && byUrn.has(current.parent)) current = byUrn.get(current.parent);
+    while (current?.parent && current.parent !== stackUrn && byUrn.has(current.parent))
+      current = byUrn.get(current.parent);
     return current ? `${current.type} ${current.name}` : urn;
   };
   const byComponent = new Map<string, number>();
@@ -36,17 +37,30 @@ export function summarize(run: ProgramRun, outDir: string, fileCount: number, se
     byComponent.set(component, (byComponent.get(component) ?? 0) + 1);
   }
   const lines: string[] = [];
-  lines.push(`Rendered stack ${config.stack} (${config.settings.environment}, ${config.settings.location}): ${registrations.length} resources, ${fileCount} files in ${outDir} (${seconds.toFixed(2)} s)`);
+  lines.push(
+    `Rendered stack ${config.stack} (${config.settings.environment}, ${config.settings.location}): ${registrations.length} resources, ${fileCount} files in ${outDir} (${seconds.toFixed(2)} s)`,
+  );
   lines.push("", "Resources by component:");
   lines.push(table([...byComponent].sort((a, b) => b[1] - a[1]).map(([c, n]) => [String(n), c])));
   lines.push("", "Resources by type:");
-  lines.push(table([...byType].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([t, n]) => [String(n), t])));
+  lines.push(
+    table(
+      [...byType].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([t, n]) => [String(n), t]),
+    ),
+  );
   lines.push("", `Rollout plans (rollback budget ${config.settings.delivery.canary.maxRollbackSeconds} s):`);
   const header = ["service", "strategy", "steps", "interval", "promote in", "roll back within"];
   const rows = rolloutPlans(config.settings).map((p) =>
     p.strategy === "rolling"
       ? [p.service, p.strategy, p.steps, "-", "-", "-"]
-      : [p.service, p.strategy, p.steps, `${p.intervalSeconds} s`, humanDuration(p.promotionSeconds), humanDuration(p.rollbackSeconds)],
+      : [
+          p.service,
+          p.strategy,
+          p.steps,
+          `${p.intervalSeconds} s`,
+          humanDuration(p.promotionSeconds),
+          humanDuration(p.rollbackSeconds),
+        ],
   );
   lines.push(table([header, ...rows]));
   return lines.join("\n");

@@ -25,7 +25,12 @@ function parseEdited(edit: (c: Record<string, any>) => void, stack = "prod"): Se
 }
 
 /** Asserts that the edit is rejected with an issue on `key` whose message matches `rule`. */
-function assertRejected(edit: (c: Record<string, any>) => void, key: string, rule: RegExp, stack = "prod"): void {
+function assertRejected(
+  edit: (c: Record<string, any>) => void,
+  key: string,
+  rule: RegExp,
+  stack = "prod",
+): void {
   const result = parseEdited(edit, stack);
   assert.ok(result instanceof SettingsError, `expected ${key} to be rejected`);
   const issue = result.issues.find((i) => i.path === key);
@@ -74,17 +79,33 @@ describe("settings", () => {
       assertRejected((c) => (c.environment = "qa"), "environment", /one of dev, staging, prod, dr/);
     });
     it("rejects a wrong type with the key path", () => {
-      assertRejected((c) => (c.delivery.canary.threshold = "two"), "delivery.canary.threshold", /expected number/);
+      assertRejected(
+        (c) => (c.delivery.canary.threshold = "two"),
+        "delivery.canary.threshold",
+        /expected number/,
+      );
     });
     it("rejects an out-of-range value", () => {
-      assertRejected((c) => (c.observability.alerts.errorRatePercent = 150), "observability.alerts.errorRatePercent", /at most 100/);
+      assertRejected(
+        (c) => (c.observability.alerts.errorRatePercent = 150),
+        "observability.alerts.errorRatePercent",
+        /at most 100/,
+      );
     });
     it("rejects an unknown key: typos never pass silently", () => {
-      assertRejected((c) => (c.delivery.canary.stepWieghts = [5, 50]), "delivery.canary.stepWieghts", /unknown key/);
+      assertRejected(
+        (c) => (c.delivery.canary.stepWieghts = [5, 50]),
+        "delivery.canary.stepWieghts",
+        /unknown key/,
+      );
       assertRejected((c) => (c.netwrok = {}), "netwrok", /unknown key/);
     });
     it("rejects a malformed duration", () => {
-      assertRejected((c) => (c.delivery.canary.interval = "1 minute"), "delivery.canary.interval", /duration/);
+      assertRejected(
+        (c) => (c.delivery.canary.interval = "1 minute"),
+        "delivery.canary.interval",
+        /duration/,
+      );
     });
     it("rejects an image tag of latest", () => {
       assertRejected((c) => (c.services["api-gateway"].tag = "latest"), "services.api-gateway.tag", /latest/);
@@ -93,13 +114,25 @@ describe("settings", () => {
 
   describe("network", () => {
     it("rejects a subnet outside the address space", () => {
-      assertRejected((c) => (c.network.subnets.ingress = "10.9.0.0/24"), "network.subnets.ingress", /inside network.addressSpace/);
+      assertRejected(
+        (c) => (c.network.subnets.ingress = "10.9.0.0/24"),
+        "network.subnets.ingress",
+        /inside network.addressSpace/,
+      );
     });
     it("rejects overlapping subnets", () => {
-      assertRejected((c) => (c.network.subnets.ingress = "10.0.1.0/24"), "network.subnets.ingress", /overlaps network.subnets.aksNodes/);
+      assertRejected(
+        (c) => (c.network.subnets.ingress = "10.0.1.0/24"),
+        "network.subnets.ingress",
+        /overlaps network.subnets.aksNodes/,
+      );
     });
     it("rejects a pod CIDR overlapping the VNet", () => {
-      assertRejected((c) => (c.network.podCidr = "10.0.128.0/17"), "network.podCidr", /overlap network.addressSpace/);
+      assertRejected(
+        (c) => (c.network.podCidr = "10.0.128.0/17"),
+        "network.podCidr",
+        /overlap network.addressSpace/,
+      );
     });
     it("rejects a service CIDR overlapping the pod CIDR", () => {
       assertRejected(
@@ -112,16 +145,28 @@ describe("settings", () => {
       );
     });
     it("rejects a CIDR with host bits set", () => {
-      assertRejected((c) => (c.network.subnets.postgres = "10.0.18.5/24"), "network.subnets.postgres", /host bits/);
+      assertRejected(
+        (c) => (c.network.subnets.postgres = "10.0.18.5/24"),
+        "network.subnets.postgres",
+        /host bits/,
+      );
     });
     it("rejects a DNS service IP outside the service CIDR", () => {
-      assertRejected((c) => (c.network.dnsServiceIp = "10.0.0.10"), "network.dnsServiceIp", /inside network.serviceCidr/);
+      assertRejected(
+        (c) => (c.network.dnsServiceIp = "10.0.0.10"),
+        "network.dnsServiceIp",
+        /inside network.serviceCidr/,
+      );
     });
   });
 
   describe("cluster", () => {
     it("rejects a pool whose min exceeds its max", () => {
-      assertRejected((c) => (c.cluster.pools.application.min = 30), "cluster.pools.application.min", /must not exceed/);
+      assertRejected(
+        (c) => (c.cluster.pools.application.min = 30),
+        "cluster.pools.application.min",
+        /must not exceed/,
+      );
     });
     it("rejects prod without zones", () => {
       assertRejected((c) => (c.cluster.zones = []), "cluster.zones", /zones 1, 2 and 3 in prod/);
@@ -130,7 +175,11 @@ describe("settings", () => {
       assertRejected((c) => (c.cluster.tier = "Free"), "cluster.tier", /Standard or Premium/);
     });
     it("rejects a public API server without authorized ranges outside dev", () => {
-      assertRejected((c) => (c.cluster.apiServer.authorizedIpRanges = []), "cluster.apiServer.authorizedIpRanges", /at least one range/);
+      assertRejected(
+        (c) => (c.cluster.apiServer.authorizedIpRanges = []),
+        "cluster.apiServer.authorizedIpRanges",
+        /at least one range/,
+      );
       assertAccepted((c) => (c.cluster.apiServer = { privateCluster: true, authorizedIpRanges: [] }));
     });
   });
@@ -141,10 +190,18 @@ describe("settings", () => {
       assertAccepted((c) => (c.edge.wafMode = "Detection"), "dev");
     });
     it("rejects a PostgreSQL without zone-redundant HA in prod", () => {
-      assertRejected((c) => (c.data.postgres.highAvailability = "SameZone"), "data.postgres.highAvailability", /ZoneRedundant in prod/);
+      assertRejected(
+        (c) => (c.data.postgres.highAvailability = "SameZone"),
+        "data.postgres.highAvailability",
+        /ZoneRedundant in prod/,
+      );
     });
     it("rejects a prod service with fewer than two replicas", () => {
-      assertRejected((c) => (c.services["persona-service"] = { replicas: { min: 1, max: 4 } }), "services.persona-service.replicas.min", /at least 2 in prod/);
+      assertRejected(
+        (c) => (c.services["persona-service"] = { replicas: { min: 1, max: 4 } }),
+        "services.persona-service.replicas.min",
+        /at least 2 in prod/,
+      );
     });
     it("requires the dr origin in prod", () => {
       assertRejected((c) => delete c.edge.drOriginHostName, "edge.drOriginHostName", /priority-2 origin/);
@@ -165,12 +222,28 @@ describe("settings", () => {
       });
     });
     it("requires stepWeights strictly ascending and unique", () => {
-      assertRejected((c) => (c.delivery.canary.stepWeights = [5, 50, 25]), "delivery.canary.stepWeights[2]", /strictly ascending/);
-      assertRejected((c) => (c.delivery.canary.stepWeights = [5, 5, 50]), "delivery.canary.stepWeights[1]", /strictly ascending and unique/);
+      assertRejected(
+        (c) => (c.delivery.canary.stepWeights = [5, 50, 25]),
+        "delivery.canary.stepWeights[2]",
+        /strictly ascending/,
+      );
+      assertRejected(
+        (c) => (c.delivery.canary.stepWeights = [5, 5, 50]),
+        "delivery.canary.stepWeights[1]",
+        /strictly ascending and unique/,
+      );
     });
     it("requires stepWeights within (0, 100]", () => {
-      assertRejected((c) => (c.delivery.canary.stepWeights = [0, 50]), "delivery.canary.stepWeights[0]", /within \(0, 100\]/);
-      assertRejected((c) => (c.delivery.canary.stepWeights = [50, 110]), "delivery.canary.stepWeights[1]", /within \(0, 100\]/);
+      assertRejected(
+        (c) => (c.delivery.canary.stepWeights = [0, 50]),
+        "delivery.canary.stepWeights[0]",
+        /within \(0, 100\]/,
+      );
+      assertRejected(
+        (c) => (c.delivery.canary.stepWeights = [50, 110]),
+        "delivery.canary.stepWeights[1]",
+        /within \(0, 100\]/,
+      );
       assertAccepted((c) => (c.delivery.canary.stepWeights = [50, 100]));
     });
     it("requires an interval of at least 10s", () => {
@@ -181,7 +254,11 @@ describe("settings", () => {
       assertRejected((c) => (c.delivery.canary.threshold = 0), "delivery.canary.threshold", /at least 1/);
     });
     it("rejects threshold x interval beyond the rollback budget (prod: 2 minutes)", () => {
-      assertRejected((c) => (c.delivery.canary.threshold = 3), "delivery.canary.threshold", /3 x 1m = 180s exceeds .*120s/);
+      assertRejected(
+        (c) => (c.delivery.canary.threshold = 3),
+        "delivery.canary.threshold",
+        /3 x 1m = 180s exceeds .*120s/,
+      );
       assertAccepted((c) => {
         c.delivery.canary.threshold = 4;
         c.delivery.canary.interval = "30s";
@@ -203,29 +280,57 @@ describe("settings", () => {
 
   describe("services, data, alerts and backup", () => {
     it("requires a queue for a KEDA-scaled service", () => {
-      assertRejected((c) => (c.services["api-gateway"].autoscaler = "keda"), "services.api-gateway.queue", /required when autoscaler is keda/);
+      assertRejected(
+        (c) => (c.services["api-gateway"].autoscaler = "keda"),
+        "services.api-gateway.queue",
+        /required when autoscaler is keda/,
+      );
     });
     it("rejects two exposed services on one route", () => {
-      assertRejected((c) => (c.services["persona-service"] = { route: "/api/agents" }), "services.persona-service.route", /already the route/);
+      assertRejected(
+        (c) => (c.services["persona-service"] = { route: "/api/agents" }),
+        "services.persona-service.route",
+        /already the route/,
+      );
     });
     it("rejects a caller that is not a service of the stack", () => {
-      assertRejected((c) => (c.services["persona-service"] = { callers: ["nobody"] }), "services.persona-service.callers", /not a service/);
+      assertRejected(
+        (c) => (c.services["persona-service"] = { callers: ["nobody"] }),
+        "services.persona-service.callers",
+        /not a service/,
+      );
     });
     it("rejects archiving before cooling", () => {
-      assertRejected((c) => (c.data = { storage: { archiveAfterDays: 60 } }), "data.storage.archiveAfterDays", /later than/);
+      assertRejected(
+        (c) => (c.data = { storage: { archiveAfterDays: 60 } }),
+        "data.storage.archiveAfterDays",
+        /later than/,
+      );
     });
     it("rejects a P99 latency threshold below P95", () => {
-      assertRejected((c) => (c.observability.alerts.latencyP99Ms = 400), "observability.alerts.latencyP99Ms", /at least .*latencyP95Ms/);
+      assertRejected(
+        (c) => (c.observability.alerts.latencyP99Ms = 400),
+        "observability.alerts.latencyP99Ms",
+        /at least .*latencyP95Ms/,
+      );
     });
     it("rejects a backup schedule less frequent than the RPO", () => {
-      assertRejected((c) => (c.backup.hourlySchedule = "0 */2 * * *"), "backup.hourlySchedule", /every 120 min, beyond the RPO of 60 min/);
+      assertRejected(
+        (c) => (c.backup.hourlySchedule = "0 */2 * * *"),
+        "backup.hourlySchedule",
+        /every 120 min, beyond the RPO of 60 min/,
+      );
       assertAccepted((c) => (c.backup.hourlySchedule = "*/30 * * * *"));
     });
     it("rejects daily backups kept less than 30 days", () => {
       assertRejected((c) => (c.backup.dailyTtl = "168h"), "backup.dailyTtl", /at least 30 days/);
     });
     it("requires the secrets the stack's receivers use", () => {
-      assertRejected((c) => delete c.pagerdutyRoutingKey, "pagerdutyRoutingKey", /pulumi config set --secret pagerdutyRoutingKey/);
+      assertRejected(
+        (c) => delete c.pagerdutyRoutingKey,
+        "pagerdutyRoutingKey",
+        /pulumi config set --secret pagerdutyRoutingKey/,
+      );
       assertRejected((c) => delete c.grafanaAdminPassword, "grafanaAdminPassword", /required/);
     });
   });

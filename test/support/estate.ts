@@ -24,7 +24,11 @@ function serialized<T>(work: () => Promise<T>): Promise<T> {
 
 /** The run of a stack's own Pulumi.<stack>.yaml, cached. */
 export function rendered(stack: StackName): Promise<ProgramRun> {
-  if (!cache.has(stack)) cache.set(stack, serialized(() => runProgram(readStackConfig(stack))));
+  if (!cache.has(stack))
+    cache.set(
+      stack,
+      serialized(() => runProgram(readStackConfig(stack))),
+    );
   return cache.get(stack)!;
 }
 
@@ -32,7 +36,10 @@ export function rendered(stack: StackName): Promise<ProgramRun> {
  * Runs a stack with its config file edited by `edit` (which receives the parsed YAML document's
  * `config` map and mutates it). Not cached.
  */
-export function renderWith(stack: StackName, edit: (config: Record<string, any>) => void): Promise<ProgramRun> {
+export function renderWith(
+  stack: StackName,
+  edit: (config: Record<string, any>) => void,
+): Promise<ProgramRun> {
   return serialized(() => runProgram(readStackConfig(stack, editedStackFile(stack, edit))));
 }
 
@@ -61,10 +68,18 @@ export function manifests(run: ProgramRun, kind?: string): Record<string, any>[]
 }
 
 /** The manifest of one object by kind and name (and namespace); throws when absent. */
-export function manifest(run: ProgramRun, kind: string, name: string, namespace?: string): Record<string, any> {
+export function manifest(
+  run: ProgramRun,
+  kind: string,
+  name: string,
+  namespace?: string,
+): Record<string, any> {
   const found = manifests(run, kind).find(
     (m) => m.metadata?.name === name && (namespace === undefined || m.metadata?.namespace === namespace),
   );
-  if (!found) throw new Error(`no ${kind} ${namespace ? `${namespace}/` : ""}${name} in the ${run.config.stack} render`);
+  if (!found)
+    throw new Error(
+      `no ${kind} ${namespace ? `${namespace}/` : ""}${name} in the ${run.config.stack} render`,
+    );
   return found;
 }

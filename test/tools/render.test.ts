@@ -23,7 +23,8 @@ async function render(args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 function listFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
     .sort();
@@ -65,7 +66,8 @@ describe("npm run render", () => {
       assert.equal(resources[0].parent, null);
       const seen = new Set<string>();
       for (const r of resources) {
-        if (r.parent !== null) assert.ok(seen.has(r.parent), `${r.urn} registered before its parent ${r.parent}`);
+        if (r.parent !== null)
+          assert.ok(seen.has(r.parent), `${r.urn} registered before its parent ${r.parent}`);
         seen.add(r.urn);
       }
     });
@@ -88,7 +90,9 @@ describe("npm run render", () => {
   });
 
   it("writes prometheus/rules.yaml as a plain rule file", () => {
-    const doc = yaml.load(fs.readFileSync(path.join(tmp, "prod", "prometheus", "rules.yaml"), "utf8")) as { groups: unknown };
+    const doc = yaml.load(fs.readFileSync(path.join(tmp, "prod", "prometheus", "rules.yaml"), "utf8")) as {
+      groups: unknown;
+    };
     assert.ok(Array.isArray(doc.groups));
   });
 
@@ -109,10 +113,16 @@ describe("npm run render", () => {
       const file = editedStackFile("prod", (c) => (c["aiwp-estate:network"].subnets.ingress = "10.0.1.0/24"));
       const result = await render(["--stack", "prod", "--config-file", file, "--out", out]);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /network\.subnets\.ingress: 10\.0\.1\.0\/24 overlaps network\.subnets\.aksNodes/);
+      assert.match(
+        result.stderr,
+        /network\.subnets\.ingress: 10\.0\.1\.0\/24 overlaps network\.subnets\.aksNodes/,
+      );
       const after = listFiles(out).map((f) => [f, fs.readFileSync(path.join(out, f), "utf8")]);
       assert.deepEqual(after, before);
-      assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes(".tmp-")), []);
+      assert.deepEqual(
+        fs.readdirSync(tmp).filter((f) => f.includes(".tmp-")),
+        [],
+      );
     });
 
     it("exits 1 for an unknown stack, listing the known ones", async () => {
@@ -125,7 +135,14 @@ describe("npm run render", () => {
     it("exits 1 for malformed YAML", async () => {
       const file = path.join(tmp, "Pulumi.broken.yaml");
       fs.writeFileSync(file, "config:\n  aiwp-estate:environment: [prod\n");
-      const result = await render(["--stack", "prod", "--config-file", file, "--out", path.join(tmp, "broken")]);
+      const result = await render([
+        "--stack",
+        "prod",
+        "--config-file",
+        file,
+        "--out",
+        path.join(tmp, "broken"),
+      ]);
       assert.equal(result.code, 1);
       assert.match(result.stderr, /Pulumi\.broken\.yaml: malformed YAML/);
     });
