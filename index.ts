@@ -3,20 +3,229 @@
  * settings -> Azure foundation -> cluster platform -> workloads -> alerting -> edge.
  * No resource is declared here; each layer is a component under components/.
  */
+import * as authorization from "@pulumi/azure-native/authorization";
+import { Backup } from "./components/backup";
+import { CertManager, dnsZoneOf } from "./components/certManager";
+import { Cluster } from "./components/cluster";
+import { Data } from "./components/data";
+import { Delivery } from "./components/delivery";
+import { FrontDoor } from "./components/frontDoor";
+import { KeyVault } from "./components/keyVault";
+import { KubernetesProvider } from "./components/kubernetesProvider";
+import { LogAnalytics } from "./components/logAnalytics";
+import { Mesh } from "./components/mesh";
+import { Namespaces, appEgressRules } from "./components/namespaces";
+import { PrometheusStack } from "./components/observability/prometheusStack";
+import { RabbitMQ } from "./components/rabbitmq";
+import { Network } from "./components/network";
+import { Registry } from "./components/registry";
 import { ResourceGroups } from "./components/resourceGroups";
-import { stackPrefix, standardTags } from "./lib/names";
+import { Workloads } from "./components/workloads";
+import {
+  appNamespace,
+  ingressLoadBalancerIp,
+  ingressPrivateLinkServiceName,
+  stackPrefix,
+  standardTags,
+} from "./lib/names";
 import { loadStackSettings } from "./settings";
 
 export = async () => {
-  const { settings } = loadStackSettings();
+  const { settings, secrets } = loadStackSettings();
   const prefix = stackPrefix(settings);
   const tags = standardTags(settings);
 
   // Azure foundation
   const groups = new ResourceGroups(prefix, { prefix, location: settings.location, tags });
+  const client = authorization.getClientConfigOutput();
+  const location = settings.location;
+  const network = new Network(`${prefix}-network`, {
+    prefix,
+    resourceGroupName: groups.platformName,
+    location,
+    settings: settings.network,
+    zones: settings.cluster.zones,
+    tags,
+  });
+  const logs = new LogAnalytics(`${prefix}-logs`, {
+    prefix,
+    resourceGroupName: groups.platformName,
+    location,
+    retentionDays: settings.cluster.logRetentionDays,
+    tags,
+  });
+  const cluster = new Cluster(`${prefix}-cluster`, {
+    prefix,
+    resourceGroupName: groups.platformName,
+    location,
+    settings: settings.cluster,
+    network: settings.network,
+    nodeSubnetId: network.subnetIds.aksNodes,
+    ingressSubnetId: network.subnetIds.ingress,
+    logAnalyticsWorkspaceId: logs.workspaceId,
+    tenantId: client.tenantId,
+    tags,
+  });
+  const registry = new Registry(`${prefix}-registry`, {
+    prefix,
+    environment: settings.environment,
+    resourceGroupName: groups.platformName,
+    location,
+    drLocation: settings.drLocation,
+    zoned: settings.cluster.zones.length > 0,
+    kubeletObjectId: cluster.kubeletObjectId,
+    privateEndpointSubnetId: network.subnetIds.privateEndpoints,
+    privateDnsZoneId: network.privateDnsZoneIds.acr,
+    tags,
+  });
+  const keyVault = new KeyVault(`${prefix}-keyvault`, {
+    prefix,
+    resourceGroupName: groups.platformName,
+    location,
+    tenantId: client.tenantId,
+    privateEndpointSubnetId: network.subnetIds.privateEndpoints,
+    privateDnsZoneId: network.privateDnsZoneIds.keyVault,
+    tags,
+  });
+  if (!secrets.postgresAdminPassword) throw new Error("postgresAdminPassword: secret is required");
+  const data = new Data(
+    `${prefix}-data`,
+    {
+      prefix,
+      environment: settings.environment,
+      resourceGroupName: groups.dataName,
+      location,
+      zones: settings.cluster.zones,
+      settings: settings.data,
+      postgresAdminPassword: secrets.postgresAdminPassword,
+      tenantId: client.tenantId,
+      postgresSubnetId: network.subnetIds.postgres,
+      privateEndpointSubnetId: network.subnetIds.privateEndpoints,
+      privateDnsZoneIds: network.privateDnsZoneIds,
+      tags,
+    },
+    // PostgreSQL resolves its private zone through the VNet link: the whole network comes first.
+    { dependsOn: [network] },
+  );
+  // Every Kubernetes object, Helm release and component of the platform, workloads and alerting layers takes
+  // `kubernetes.provider` (pass `{ provider: kubernetes.provider }` or `providers: [kubernetes.provider]`).
+  // Workload identities: `new WorkloadIdentity(name, { ..., oidcIssuerUrl: cluster.oidcIssuerUrl })`.
+  const kubernetes = new KubernetesProvider(`${prefix}-kubernetes`, {
+    resourceGroupName: groups.platformName,
+    clusterName: cluster.clusterName,
+    kubeloginMode: settings.cluster.kubeloginMode,
+    renderYamlToDirectory: settings.cluster.renderYamlToDirectory,
+  });
+
+  // Cluster platform: namespaces, mesh, observability, delivery, certificates, backups, the workflow queue.
+  const k8sProvider = kubernetes.provider;
+  const appNs = appNamespace(settings);
+  const namespaces = new Namespaces(`${prefix}-namespaces`, {
+    appNamespace: appNs,
+    appEgress: appEgressRules(settings.network.addressSpace, [settings.network.podCidr, settings.network.serviceCidr]),
+    provider: k8sProvider,
+  });
+  const nsReady = Object.values(namespaces.namespaces);
+  if (!secrets.grafanaAdminPassword) throw new Error("grafanaAdminPassword: secret is required");
+  const prometheusStack = new PrometheusStack(`${prefix}-prometheus`, {
+    observability: settings.observability,
+    grafanaAdminPassword: secrets.grafanaAdminPassword,
+    provider: k8sProvider,
+    dependsOn: nsReady,
+  });
+  const certManager = new CertManager(`${prefix}-cert-manager`, {
+    environment: settings.environment,
+    customDomain: settings.edge.customDomain,
+    dnsZoneName: dnsZoneOf(settings.edge.customDomain, settings.edge.dnsZoneName),
+    dnsZoneResourceGroup: settings.edge.dnsZoneResourceGroup,
+    identityResourceGroupName: groups.platformName,
+    location,
+    oidcIssuerUrl: cluster.oidcIssuerUrl,
+    provider: k8sProvider,
+    dependsOn: nsReady,
+  });
+  const mesh = new Mesh(`${prefix}-mesh`, {
+    prefix,
+    loadBalancerIp: ingressLoadBalancerIp(settings),
+    mesh: settings.mesh,
+    customDomain: settings.edge.customDomain,
+    healthProbePath: settings.edge.healthProbePath,
+    tlsSecretName: certManager.tlsSecretName,
+    appNamespace: appNs,
+    provider: k8sProvider,
+    dependsOn: nsReady,
+  });
+  new Delivery(`${prefix}-delivery`, {
+    flaggerReplicas: settings.environment === "prod" || settings.environment === "dr" ? 2 : 1,
+    provider: k8sProvider,
+    dependsOn: [mesh.istiod, prometheusStack.release],
+  });
+  const backup = new Backup(`${prefix}-backup`, {
+    prefix,
+    backup: settings.backup,
+    resourceGroupName: groups.platformName,
+    location,
+    nodeResourceGroup: cluster.nodeResourceGroup,
+    oidcIssuerUrl: cluster.oidcIssuerUrl,
+    tags,
+    provider: k8sProvider,
+    dependsOn: nsReady,
+  });
+  new RabbitMQ(`${prefix}-rabbitmq`, {
+    rabbitmq: settings.data.rabbitmq,
+    zoned: settings.cluster.zones.length > 0,
+    provider: k8sProvider,
+    dependsOn: [...nsReady, mesh.istiod, prometheusStack.release],
+  });
+
+  // Workloads: the service catalogue with its progressive delivery.
+  const workloads = new Workloads(`${prefix}-workloads`, {
+    services: settings.services,
+    delivery: settings.delivery,
+    namespace: appNamespace(settings),
+    customDomain: settings.edge.customDomain,
+    zoned: settings.cluster.zones.length > 0,
+    registryLoginServer: registry.loginServer,
+    identity: { resourceGroupName: groups.platformName, location, oidcIssuerUrl: cluster.oidcIssuerUrl, tags },
+    slackWebhookUrl: secrets.slackWebhookUrl,
+    provider: kubernetes.provider,
+  });
+
+  // Edge: Front Door reaches the ingress gateway's Private Link Service, which the AKS cloud provider creates from
+  // the gateway Service's annotations: the origin must be declared after the gateway (dependsOn the mesh).
+  const frontDoor = new FrontDoor(`${prefix}-frontdoor`, {
+    prefix,
+    environment: settings.environment,
+    resourceGroupName: groups.platformName,
+    location,
+    settings: settings.edge,
+    subscriptionId: client.subscriptionId,
+    nodeResourceGroup: cluster.nodeResourceGroup,
+    privateLinkServiceName: ingressPrivateLinkServiceName(prefix),
+    ingressAddress: ingressLoadBalancerIp(settings),
+    tags,
+  });
 
   return {
     resourceGroup: groups.platformName,
     dataResourceGroup: groups.dataName,
+    clusterName: cluster.clusterName,
+    getCredentialsCommand: cluster.getCredentialsCommand,
+    oidcIssuerUrl: cluster.oidcIssuerUrl,
+    nodeResourceGroup: cluster.nodeResourceGroup,
+    registryLoginServer: registry.loginServer,
+    keyVaultUri: keyVault.vaultUri,
+    keyVaultName: keyVault.vaultName,
+    postgresHost: data.postgresHost,
+    redisHost: data.redisHost,
+    storageAccountName: data.storageAccountName,
+    searchEndpoint: data.searchEndpoint,
+    egressIp: network.egressIp,
+    kubeconfig: kubernetes.kubeconfig,
+    frontDoorHostname: frontDoor.hostname,
+    customDomainValidationToken: frontDoor.customDomainValidationToken,
+    serviceImages: workloads.images,
+    ingressPrivateLinkServiceName: mesh.privateLinkServiceName,
+    backupStorageAccount: backup.storageAccountName,
   };
 };

@@ -14,12 +14,13 @@ export interface ChartPin {
 }
 
 const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
-/** Istio releases base, istiod and gateway together: the three must carry the same version. */
+/** Istio releases base, cni, istiod and gateway together: the three must carry the same version. */
 const ISTIO_VERSION = "1.29.2";
 const FLAGGER_REPO = "https://flagger.app";
 
 export const CHARTS = {
   istioBase: { chart: "base", version: ISTIO_VERSION, repo: ISTIO_REPO },
+  istioCni: { chart: "cni", version: ISTIO_VERSION, repo: ISTIO_REPO },
   istiod: { chart: "istiod", version: ISTIO_VERSION, repo: ISTIO_REPO },
   gateway: { chart: "gateway", version: ISTIO_VERSION, repo: ISTIO_REPO },
   prometheusStack: {

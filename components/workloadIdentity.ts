@@ -99,7 +99,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
       { parent: this },
     );
     if (args.roles.length > 0) {
-      const subscriptionId = authorization.getClientConfigOutput({}, { parent: this }).subscriptionId;
+      const subscriptionId = authorization.getClientConfigOutput({ parent: this }).subscriptionId;
       args.roles.forEach((grant, i) => {
         new authorization.RoleAssignment(
           `${name}-role-${grant.name ?? i}`,

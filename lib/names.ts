@@ -94,3 +94,25 @@ export const GATEWAY_SERVICE_ACCOUNT = { namespace: NAMESPACES.ingress, name: RE
 
 /** Service account of flagger-loadtester (set by the platform's release values), caller of canary webhooks. */
 export const LOADTESTER_SERVICE_ACCOUNT = { namespace: NAMESPACES.flagger, name: RELEASES.loadtester } as const;
+
+/**
+ * Static internal load balancer address of the ingress gateway (annotation
+ * service.beta.kubernetes.io/azure-load-balancer-ipv4): the 10th address of the ingress subnet, so Front Door's
+ * origin and the gateway Service agree on it before either exists.
+ */
+export function ingressLoadBalancerIp(settings: Pick<Settings, "network">): string {
+  const [address] = settings.network.subnets.ingress.split("/");
+  const octets = address.split(".").map(Number);
+  const value = ((octets[0] * 256 + octets[1]) * 256 + octets[2]) * 256 + octets[3] + 10;
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
+}
+
+/**
+ * Secret in the application namespace whose key holds the AMQP URI (amqp://user:pass@host:5672/vhost) of
+ * the workflow queue: the RabbitMQ component writes it there (the operator's `<cluster>-default-user` Secret
+ * lives in the RabbitMQ namespace, out of reach of the application's KEDA TriggerAuthentication).
+ */
+export const AMQP_SECRET = { name: "rabbitmq-amqp", key: "host" } as const;
+
+/** Service account of the estate's Prometheus (kube-prometheus-stack "kps"): its mesh identity scrapes services. */
+export const PROMETHEUS_SERVICE_ACCOUNT = { namespace: NAMESPACES.monitoring, name: "kps-prometheus" } as const;

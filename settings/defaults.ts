@@ -52,7 +52,13 @@ function servicesFor(env: Environment): JsonObject {
     };
   }
   // Blue-green and A/B run a fixed number of checks rather than traffic steps.
-  (services["auth-service"] as JsonObject).canary = { iterations: env === "dev" ? 3 : 5 };
+  // Authentication fronts every request: its blue-green switch runs the strictest checks (ESTATE section 1 targets).
+  (services["auth-service"] as JsonObject).canary = {
+    iterations: env === "dev" ? 3 : 5,
+    successRatePercent: 99.9,
+    latencyP95Ms: 300,
+    latencyP99Ms: 500,
+  };
   (services["agent-service"] as JsonObject).canary = { iterations: env === "dev" ? 3 : 5 };
   (services["code-execution-service"] as JsonObject).allowedPaths = [
     { methods: ["POST"], paths: ["/api/code-execution/execute"] },
@@ -104,6 +110,7 @@ export function defaultsFor(env: Environment): JsonObject {
       rateLimitPerMinute: env === "dev" ? 600 : 3000,
       healthProbePath: "/health/ready",
       healthProbeIntervalSeconds: 30,
+      dnsZoneResourceGroup: "rg-aiwp-dns",
     },
     data: {
       postgres: {

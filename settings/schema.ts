@@ -88,6 +88,10 @@ export const edgeSchema = z.strictObject({
   rateLimitPerMinute: posInt,
   healthProbePath: z.string().startsWith("/"),
   healthProbeIntervalSeconds: z.number().int().min(5).max(255),
+  /** Azure DNS zone holding customDomain (cert-manager's DNS01 challenge); default: customDomain minus its first label. */
+  dnsZoneName: hostname.optional(),
+  /** Resource group of that DNS zone. */
+  dnsZoneResourceGroup: z.string().min(1),
   drOriginHostName: hostname.optional(),
   drStackReference: z
     .string()

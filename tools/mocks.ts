@@ -65,13 +65,29 @@ const PARENT_KEYS: [key: string, collection: string][] = [
   ["registryName", "registries"],
 ];
 
+/** Types whose own name input is not "<typeName>Name". */
+const OWN_NAME_KEYS: Record<string, string> = {
+  "containerservice:ManagedCluster": "resourceName",
+  "containerservice:MaintenanceConfiguration": "configName",
+  "managedidentity:UserAssignedIdentity": "resourceName",
+  "managedidentity:FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
+  "redisenterprise:RedisEnterprise": "clusterName",
+  "storage:StorageAccount": "accountName",
+  "search:Service": "searchServiceName",
+  "network:PublicIPAddress": "publicIpAddressName",
+  "cdn:AFDEndpoint": "endpointName",
+  "cdn:AFDOriginGroup": "originGroupName",
+  "cdn:AFDOrigin": "originName",
+  "cdn:AFDCustomDomain": "customDomainName",
+};
+
 function azureState(
   type: string,
   name: string,
   inputs: Record<string, unknown>,
 ): { id: string; state: Record<string, unknown> } {
   const [, module, typeName] = type.split(":");
-  const ownNameKey = `${typeName[0].toLowerCase()}${typeName.slice(1)}Name`;
+  const ownNameKey = OWN_NAME_KEYS[`${module}:${typeName}`] ?? `${typeName[0].toLowerCase()}${typeName.slice(1)}Name`;
   const explicit = inputs[ownNameKey] ?? inputs.name;
   const physicalName =
     typeof explicit === "string" ? explicit : `${name.replace(/[^A-Za-z0-9-]/g, "")}${suffix(name)}`;

@@ -1,0 +1,245 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { MeshSettings } from "../settings";
+import {
+  GATEWAY_SELECTOR,
+  INGRESS_SUBNET_NAME,
+  NAMESPACES,
+  PUBLIC_GATEWAY,
+  RELEASES,
+  ingressPrivateLinkServiceName,
+} from "../lib/names";
+import { CHARTS, SYSTEM_POOL, chartSource } from "./charts";
+
+/** Name of the tracing provider declared in meshConfig and selected by the mesh-wide Telemetry. */
+export const TRACING_PROVIDER = "otel-tracing";
+
+/** OTLP/gRPC endpoint the sidecars send spans to. */
+export const TRACING_COLLECTOR = { service: `otel-collector.${NAMESPACES.monitoring}.svc.cluster.local`, port: 4317 };
+
+/** Paths the gateway serves without a JWT (Front Door's health probe and the services' own probes). */
+export function publicPaths(healthProbePath: string): string[] {
+  return [...new Set([healthProbePath, "/health/live", "/health/ready"])];
+}
+
+/** istiod chart values: HA from `replicas` (HPA floor and PDB), on the system pool, with the Istio CNI. */
+export function istiodValues(replicas: number): Record<string, unknown> {
+  return {
+    autoscaleEnabled: true,
+    autoscaleMin: replicas,
+    autoscaleMax: Math.max(replicas * 2, 5),
+    replicaCount: replicas,
+    // The chart's PDB is minAvailable 1: it only protects anything with two or more replicas.
+    global: { defaultPodDisruptionBudget: { enabled: replicas >= 2 } },
+    nodeSelector: SYSTEM_POOL.nodeSelector,
+    tolerations: SYSTEM_POOL.tolerations,
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: { app: "istiod" } },
+      },
+    ],
+    // Pods get their traffic redirection from the CNI node agent, so no NET_ADMIN init container is injected.
+    pilot: { cni: { enabled: true } },
+    meshConfig: {
+      enablePrometheusMerge: true,
+      extensionProviders: [{ name: TRACING_PROVIDER, opentelemetry: TRACING_COLLECTOR }],
+    },
+  };
+}
+
+/** Annotations that make AKS put the gateway on an internal load balancer with a Private Link Service for Front Door. */
+export function privateLinkAnnotations(prefix: string, loadBalancerIp: string): Record<string, string> {
+  const a = "service.beta.kubernetes.io";
+  return {
+    [`${a}/azure-load-balancer-internal`]: "true",
+    // A fixed address lets Front Door's origin name the gateway before the Service exists.
+    [`${a}/azure-load-balancer-ipv4`]: loadBalancerIp,
+    [`${a}/azure-load-balancer-internal-subnet`]: INGRESS_SUBNET_NAME,
+    [`${a}/azure-pls-create`]: "true",
+    [`${a}/azure-pls-name`]: ingressPrivateLinkServiceName(prefix),
+    [`${a}/azure-pls-ip-configuration-subnet`]: INGRESS_SUBNET_NAME,
+    [`${a}/azure-pls-proxy-protocol`]: "false",
+    [`${a}/azure-pls-visibility`]: "*",
+  };
+}
+
+/** gateway chart values: internal LB + PLS, autoscaling, PDB (the chart renders it only with minReplicas > 1). */
+export function gatewayValues(
+  prefix: string,
+  loadBalancerIp: string,
+  gateway: MeshSettings["gateway"],
+): Record<string, unknown> {
+  return {
+    labels: { ...GATEWAY_SELECTOR },
+    service: { type: "LoadBalancer", annotations: privateLinkAnnotations(prefix, loadBalancerIp), externalTrafficPolicy: "Local" },
+    autoscaling: {
+      enabled: true,
+      minReplicas: gateway.minReplicas,
+      maxReplicas: gateway.maxReplicas,
+      targetCPUUtilizationPercentage: 70,
+    },
+    podDisruptionBudget: { minAvailable: 1 },
+    resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "1Gi" } },
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: { ...GATEWAY_SELECTOR } },
+      },
+    ],
+  };
+}
+
+/** The mesh-wide Telemetry: tracing at the stack's sample rate; Prometheus metrics untouched (reporter kept). */
+export function telemetrySpec(tracingSamplePercent: number): Record<string, unknown> {
+  return {
+    tracing: [{ providers: [{ name: TRACING_PROVIDER }], randomSamplingPercentage: tracingSamplePercent }],
+    metrics: [{ providers: [{ name: "prometheus" }] }],
+  };
+}
+
+export interface MeshArgs {
+  /** Resource name prefix of the stack, "<prefix>-<env>" (names the Private Link Service). */
+  prefix: string;
+  /** Static internal address of the gateway's load balancer (`ingressLoadBalancerIp(settings)`). */
+  loadBalancerIp: string;
+  /** The stack's mesh settings. */
+  mesh: MeshSettings;
+  /** Hostname the public Gateway serves (settings.edge.customDomain). */
+  customDomain: string;
+  /** Front Door's health probe path, served without a JWT. */
+  healthProbePath: string;
+  /** Secret (in NAMESPACES.ingress) holding the gateway certificate, written by cert-manager. */
+  tlsSecretName: string;
+  /** The application namespace: the only one allowed to reach the data services. */
+  appNamespace: string;
+  /** Kubernetes provider of the cluster. */
+  provider: k8s.Provider;
+  /** Resources the releases wait for (the namespaces). */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Istio: base, CNI, istiod and the ingress gateway, plus the mesh-wide security and telemetry policy. */
+export class Mesh extends pulumi.ComponentResource {
+  /** The istiod release; workloads that need sidecars depend on it. */
+  public readonly istiod: k8s.helm.v3.Release;
+  /** The ingress gateway release. */
+  public readonly gateway: k8s.helm.v3.Release;
+  /** Name of the Private Link Service AKS creates for the gateway. */
+  public readonly privateLinkServiceName: string;
+
+  constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aiwp:platform:Mesh", name, {}, opts);
+    const childOpts = { parent: this, provider: args.provider };
+    const base = new k8s.helm.v3.Release(
+      `${name}-base`,
+      {
+        ...chartSource(CHARTS.istioBase),
+        name: RELEASES.istioBase,
+        namespace: NAMESPACES.istio,
+        values: { defaultRevision: "default" },
+      },
+      { ...childOpts, dependsOn: args.dependsOn },
+    );
+    const cni = new k8s.helm.v3.Release(
+      `${name}-cni`,
+      { ...chartSource(CHARTS.istioCni), name: "istio-cni", namespace: NAMESPACES.istio, values: {} },
+      { ...childOpts, dependsOn: [base] },
+    );
+    this.istiod = new k8s.helm.v3.Release(
+      `${name}-istiod`,
+      {
+        ...chartSource(CHARTS.istiod),
+        name: RELEASES.istiod,
+        namespace: NAMESPACES.istio,
+        values: istiodValues(args.mesh.istiodReplicas),
+      },
+      { ...childOpts, dependsOn: [base, cni] },
+    );
+    this.privateLinkServiceName = ingressPrivateLinkServiceName(args.prefix);
+    this.gateway = new k8s.helm.v3.Release(
+      `${name}-gateway`,
+      {
+        ...chartSource(CHARTS.gateway),
+        name: RELEASES.gateway,
+        namespace: NAMESPACES.ingress,
+        values: gatewayValues(args.prefix, args.loadBalancerIp, args.mesh.gateway),
+      },
+      { ...childOpts, dependsOn: [this.istiod] },
+    );
+    const crOpts = { ...childOpts, dependsOn: [base, this.istiod] };
+    const cr = (id: string, apiVersion: string, kind: string, namespace: string, objName: string, spec: object, meta = {}) =>
+      new k8s.apiextensions.CustomResource(
+        `${name}-${id}`,
+        { apiVersion, kind, metadata: { name: objName, namespace, ...meta }, spec },
+        crOpts,
+      );
+
+    const [gatewayNamespace, gatewayName] = PUBLIC_GATEWAY.split("/");
+    cr("public-gateway", "networking.istio.io/v1", "Gateway", gatewayNamespace, gatewayName, {
+      selector: { ...GATEWAY_SELECTOR },
+      servers: [
+        {
+          port: { number: 443, name: "https", protocol: "HTTPS" },
+          hosts: [args.customDomain],
+          tls: { mode: "SIMPLE", credentialName: args.tlsSecretName, minProtocolVersion: "TLSV1_2" },
+        },
+        {
+          port: { number: 80, name: "http", protocol: "HTTP" },
+          hosts: [args.customDomain],
+          tls: { httpsRedirect: true },
+        },
+      ],
+    });
+
+    cr("mtls-strict", "security.istio.io/v1", "PeerAuthentication", NAMESPACES.istio, "default", { mtls: { mode: "STRICT" } });
+    for (const exception of args.mesh.permissiveExceptions) {
+      cr(
+        `mtls-permissive-${exception.namespace}-${exception.workload}`,
+        "security.istio.io/v1",
+        "PeerAuthentication",
+        exception.namespace,
+        `permissive-${exception.workload}`,
+        { selector: { matchLabels: { app: exception.workload } }, mtls: { mode: "PERMISSIVE" } },
+        { labels: { "aiwp.io/mtls-exception": "true" }, annotations: { "aiwp.io/mtls-exception-reason": exception.reason } },
+      );
+    }
+
+    cr("telemetry", "telemetry.istio.io/v1", "Telemetry", NAMESPACES.istio, "mesh-default", telemetrySpec(args.mesh.tracingSamplePercent));
+
+    const gatewaySelector = { matchLabels: { ...GATEWAY_SELECTOR } };
+    cr("gateway-jwt", "security.istio.io/v1", "RequestAuthentication", NAMESPACES.ingress, "gateway-jwt", {
+      selector: gatewaySelector,
+      jwtRules: [
+        {
+          issuer: args.mesh.jwt.issuer,
+          jwksUri: args.mesh.jwt.jwksUri,
+          audiences: args.mesh.jwt.audiences,
+          forwardOriginalToken: true,
+        },
+      ],
+    });
+    // RequestAuthentication only rejects invalid tokens; this denies requests without one.
+    cr("gateway-require-jwt", "security.istio.io/v1", "AuthorizationPolicy", NAMESPACES.ingress, "require-jwt", {
+      selector: gatewaySelector,
+      action: "DENY",
+      rules: [
+        {
+          from: [{ source: { notRequestPrincipals: ["*"] } }],
+          to: [{ operation: { notPaths: publicPaths(args.healthProbePath) } }],
+        },
+      ],
+    });
+    // Data services accept mesh traffic only from the application namespace (and RabbitMQ's own peers).
+    cr("rabbitmq-namespace-only", "security.istio.io/v1", "AuthorizationPolicy", NAMESPACES.rabbitmq, "deny-other-namespaces", {
+      action: "DENY",
+      rules: [{ from: [{ source: { notNamespaces: [args.appNamespace, NAMESPACES.rabbitmq] } }] }],
+    });
+
+    this.registerOutputs({ privateLinkServiceName: this.privateLinkServiceName });
+  }
+}

@@ -1,0 +1,702 @@
+/**
+ * One service of the catalogue, declared from its settings entry: workload, identity, autoscaling,
+ * disruption budget, monitoring, mesh policy and (for progressive strategies) its Flagger Canary.
+ *
+ * For a canaried service Flagger owns the apex/primary/canary Services, the VirtualService and the
+ * DestinationRules; the program shapes them through the Canary's `service` block and declares none of them.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { durationSeconds, formatDuration } from "../lib/duration";
+import {
+  CODE_EXECUTION_POOL,
+  GATEWAY_SERVICE_ACCOUNT,
+  LOADTESTER_SERVICE_ACCOUNT,
+  LOADTESTER_URL,
+  MONITORING_SELECTOR,
+  PROMETHEUS_SERVICE_ACCOUNT,
+  PROMETHEUS_URL,
+  PUBLIC_GATEWAY,
+} from "../lib/names";
+import type { CanarySettings, DeliverySettings, ServiceSettings } from "../settings";
+import { effectiveAnalysis } from "../settings";
+import { METRIC_TEMPLATES } from "./metricTemplates";
+import { ISTIO_MTLS_SCRAPE } from "./observability/prometheusStack";
+import { WorkloadIdentity, type RoleGrant } from "./workloadIdentity";
+
+/** The port every Service (and Flagger's generated Services) listens on. */
+export const SERVICE_PORT = 80;
+/**
+ * The ServiceMonitor's endpoint: the app's own /metrics on its http port, over the mesh's mTLS with
+ * Prometheus' mesh certificate. Istio's and Envoy's metrics come from the platform's envoy-stats PodMonitor
+ * (the merged endpoint); scraping that endpoint here as well would count istio_requests_total twice.
+ */
+export const METRICS_ENDPOINT = {
+  port: "http",
+  path: "/metrics",
+  interval: "30s",
+  ...ISTIO_MTLS_SCRAPE,
+} as const;
+/** Non-root user and group of every service container. */
+export const RUN_AS = 10001;
+/** Seconds the pod keeps serving after removal from endpoints, so in-flight routing catches up. */
+export const DRAIN_SECONDS = 15;
+/** Seconds the application gets after SIGTERM to finish in-flight requests. */
+export const SHUTDOWN_SECONDS = 30;
+/** Deployment and Canary progress deadline: covers a node scale-up before the new pods are ready. */
+export const PROGRESS_DEADLINE_SECONDS = 600;
+/** Label on pods and Services that selects the service whatever Flagger renames (`app` becomes `<name>-primary`). */
+export const SERVICE_LABEL = "aiwp.io/service";
+/** Request rate per replica that KEDA's Prometheus trigger scales on (requests/s). */
+export const DEFAULT_REQUESTS_PER_REPLICA = 50;
+
+/** The header and cookie that route a user to the canary of an A/B test. */
+export const AB_MATCH = [
+  { headers: { "x-canary": { exact: "insider" } } },
+  { headers: { cookie: { regex: "^(.*?;)?(canary=always)(;.*)?$" } } },
+];
+
+export interface ServiceArgs {
+  /** The service's name in the catalogue; names its Kubernetes objects and its service account. */
+  serviceName: string;
+  /** The service's settings entry (`settings.services.<name>`). */
+  settings: ServiceSettings;
+  /** The stack's delivery settings (canary defaults, load test, acceptance test). */
+  delivery: DeliverySettings;
+  /** Application namespace. */
+  namespace: string;
+  /** Login server of the container registry (e.g. `aiwpprod.azurecr.io`). */
+  registryLoginServer: pulumi.Input<string>;
+  /** Public host name the ingress gateway serves (`settings.edge.customDomain`). */
+  customDomain: string;
+  /** Whether the cluster's nodes span availability zones (spread across them strictly). */
+  zoned: boolean;
+  /** Where and how the service's Entra ID workload identity is created. */
+  identity: {
+    /** Resource group of the user-assigned identity. */
+    resourceGroupName: pulumi.Input<string>;
+    /** Azure region of the identity. */
+    location: pulumi.Input<string>;
+    /** The cluster's OIDC issuer URL. */
+    oidcIssuerUrl: pulumi.Input<string>;
+    /** Role grants of the identity. Default: none (it only authenticates). */
+    roles?: RoleGrant[];
+    /** Tags of the identity. */
+    tags?: Record<string, string>;
+  };
+  /** Flagger AlertProvider for the Canary's alerts. Default: no alerts. */
+  alertProvider?: { name: string; namespace: string };
+  /** TriggerAuthentication holding the AMQP URI, required when `settings.autoscaler` is keda. */
+  queueAuthentication?: string;
+  /** Request rate per replica for KEDA's Prometheus trigger. Default: DEFAULT_REQUESTS_PER_REPLICA. */
+  requestsPerReplica?: number;
+  /** Kubernetes provider. */
+  provider: k8s.Provider;
+}
+
+/** Whether Flagger drives the service's releases. */
+export function isProgressive(svc: Pick<ServiceSettings, "strategy">): boolean {
+  return svc.strategy !== "rolling";
+}
+
+/** The workload the serving pods belong to: Flagger's `<name>-primary` for a canaried service. */
+export function servingWorkload(name: string, svc: Pick<ServiceSettings, "strategy">): string {
+  return isProgressive(svc) ? `${name}-primary` : name;
+}
+
+/** Istio principal of a service account. */
+export function principal(namespace: string, serviceAccount: string): string {
+  return `cluster.local/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/** Voluntary disruptions allowed at once: one pod, or a third of the minimum for larger services. */
+export function disruptionBudget(minReplicas: number): { maxUnavailable: number } {
+  return { maxUnavailable: Math.max(1, Math.floor(minReplicas / 3)) };
+}
+
+/** The `hey` command of the rollout load test: `-q` is per worker, so the total rate is split over `-c`. */
+export function loadTestCommand(url: string, load: DeliverySettings["loadTest"], duration: string): string {
+  const perWorker = Math.ceil(load.requestsPerSecond / load.concurrency);
+  return `hey -z ${duration} -q ${perWorker} -c ${load.concurrency} ${url}`;
+}
+
+/** The Flagger `analysis` block of a service: timing from settings, metrics on the shared templates. */
+export function analysisSpec(
+  name: string,
+  namespace: string,
+  svc: ServiceSettings,
+  delivery: DeliverySettings,
+  alertProvider?: { name: string; namespace: string },
+): Record<string, unknown> {
+  const a: CanarySettings = effectiveAnalysis(delivery.canary, svc.canary);
+  // Rates need at least a minute of samples whatever the analysis interval.
+  const window = formatDuration(Math.max(60, durationSeconds(a.interval)));
+  const template = (templateName: string) => ({ name: templateName, namespace });
+  const steps: Record<string, unknown> = {};
+  if (a.iterations !== undefined) steps.iterations = a.iterations;
+  else if (a.stepWeights !== undefined) steps.stepWeights = a.stepWeights;
+  else {
+    steps.stepWeight = a.stepWeight;
+    steps.maxWeight = a.maxWeight ?? 50;
+  }
+  if (svc.strategy === "abTest") steps.match = AB_MATCH;
+  const canaryUrl = `http://${name}-canary.${namespace}`;
+  const webhooks: Record<string, unknown>[] = [];
+  if (delivery.acceptanceTest.enabled) {
+    webhooks.push({
+      name: "acceptance-test",
+      type: "pre-rollout",
+      url: LOADTESTER_URL,
+      timeout: "30s",
+      metadata: { type: "bash", cmd: `curl -sf ${canaryUrl}/health/ready` },
+    });
+  }
+  if (delivery.loadTest.enabled) {
+    webhooks.push({
+      name: "load-test",
+      type: "rollout",
+      url: LOADTESTER_URL,
+      timeout: "5s",
+      metadata: { type: "cmd", cmd: loadTestCommand(`${canaryUrl}/`, delivery.loadTest, a.interval) },
+    });
+  }
+  return {
+    interval: a.interval,
+    threshold: a.threshold,
+    ...steps,
+    metrics: [
+      {
+        name: "request-success-rate",
+        templateRef: template(METRIC_TEMPLATES.successRate),
+        thresholdRange: { min: a.successRatePercent },
+        interval: window,
+      },
+      {
+        name: "latency-p95",
+        templateRef: template(METRIC_TEMPLATES.latencyP95),
+        thresholdRange: { max: a.latencyP95Ms },
+        interval: window,
+      },
+      {
+        name: "latency-p99",
+        templateRef: template(METRIC_TEMPLATES.latencyP99),
+        thresholdRange: { max: a.latencyP99Ms },
+        interval: window,
+      },
+      {
+        name: "critical-alerts",
+        templateRef: template(METRIC_TEMPLATES.alertGate),
+        thresholdRange: { max: 0 },
+        interval: window,
+      },
+    ],
+    webhooks,
+    ...(alertProvider ? { alerts: [{ name: "slack", severity: "info", providerRef: alertProvider }] } : {}),
+  };
+}
+
+/** The Canary's `service` block: the Services, VirtualService and DestinationRules Flagger generates. */
+export function canaryServiceSpec(
+  name: string,
+  svc: ServiceSettings,
+  customDomain: string,
+): Record<string, unknown> {
+  const scrapeLabels = { labels: { [SERVICE_LABEL]: name } };
+  const routing = svc.exposed
+    ? {
+        // "mesh" too, so in-mesh callers follow the canary weights rather than always reaching the primary.
+        gateways: [PUBLIC_GATEWAY, "mesh"],
+        hosts: [customDomain],
+        match: [{ uri: { prefix: svc.route } }],
+      }
+    : { gateways: ["mesh"] };
+  return {
+    port: SERVICE_PORT,
+    targetPort: svc.port,
+    portName: "http",
+    ...routing,
+    primary: scrapeLabels,
+    canary: scrapeLabels,
+    timeout: svc.pool === "codeExecution" ? "120s" : "30s",
+    // Only failures that never reached the app are retried: a retried 5xx would hide a bad canary.
+    retries: {
+      attempts: 2,
+      perTryTimeout: svc.pool === "codeExecution" ? "60s" : "10s",
+      retryOn: "connect-failure,refused-stream,reset",
+    },
+    trafficPolicy: {
+      connectionPool: {
+        tcp: { maxConnections: 1000, connectTimeout: "3s" },
+        http: { http1MaxPendingRequests: 1000, http2MaxRequests: 1000, idleTimeout: "60s" },
+      },
+      outlierDetection: {
+        consecutive5xxErrors: 5,
+        interval: "10s",
+        baseEjectionTime: "30s",
+        maxEjectionPercent: 50,
+      },
+      loadBalancer: { simple: "LEAST_REQUEST" },
+      tls: { mode: "ISTIO_MUTUAL" },
+    },
+  };
+}
+
+/** The Canary's spec. */
+export function canarySpec(
+  args: Pick<
+    ServiceArgs,
+    "serviceName" | "settings" | "delivery" | "namespace" | "customDomain" | "alertProvider"
+  >,
+) {
+  const { serviceName: name, settings: svc } = args;
+  const autoscalerRef =
+    svc.autoscaler === "keda"
+      ? {
+          apiVersion: "keda.sh/v1alpha1",
+          kind: "ScaledObject",
+          name,
+          // The primary's ScaledObject must scale on the primary's traffic, not the canary's.
+          primaryScalerQueries: { "request-rate": requestRateQuery(args.namespace, `${name}-primary`) },
+        }
+      : { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", name };
+  return {
+    provider: "istio",
+    targetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+    autoscalerRef,
+    progressDeadlineSeconds: PROGRESS_DEADLINE_SECONDS,
+    service: canaryServiceSpec(name, svc, args.customDomain),
+    analysis: analysisSpec(name, args.namespace, svc, args.delivery, args.alertProvider),
+  };
+}
+
+/** Requests per second a workload receives, as Istio's destination reporter counts them. */
+export function requestRateQuery(namespace: string, workload: string): string {
+  return `sum(rate(istio_requests_total{reporter="destination", destination_workload_namespace="${namespace}", destination_workload="${workload}"}[1m]))`;
+}
+
+/** Scale-up fast (double or +4 pods per 15 s), scale-down slowly after 5 minutes of lower load. */
+export const SCALING_BEHAVIOR = {
+  scaleUp: {
+    stabilizationWindowSeconds: 0,
+    selectPolicy: "Max",
+    policies: [
+      { type: "Percent", value: 100, periodSeconds: 15 },
+      { type: "Pods", value: 4, periodSeconds: 15 },
+    ],
+  },
+  scaleDown: {
+    stabilizationWindowSeconds: 300,
+    selectPolicy: "Min",
+    policies: [
+      { type: "Percent", value: 10, periodSeconds: 60 },
+      { type: "Pods", value: 1, periodSeconds: 60 },
+    ],
+  },
+};
+
+/** The HPA's spec: CPU 70% and memory 80% of requests. */
+export function hpaSpec(name: string, svc: ServiceSettings) {
+  const utilization = (resource: string, averageUtilization: number) => ({
+    type: "Resource",
+    resource: { name: resource, target: { type: "Utilization", averageUtilization } },
+  });
+  return {
+    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+    minReplicas: svc.replicas.min,
+    maxReplicas: svc.replicas.max,
+    metrics: [utilization("cpu", 70), utilization("memory", 80)],
+    behavior: SCALING_BEHAVIOR,
+  };
+}
+
+/** The KEDA ScaledObject's spec: queue backlog per replica, and request rate per replica. */
+export function scaledObjectSpec(
+  name: string,
+  namespace: string,
+  svc: ServiceSettings,
+  authentication: string,
+  requestsPerReplica: number,
+) {
+  if (!svc.queue) throw new Error(`service ${name}: autoscaler keda needs settings.services.${name}.queue`);
+  return {
+    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+    minReplicaCount: svc.replicas.min,
+    maxReplicaCount: svc.replicas.max,
+    advanced: { horizontalPodAutoscalerConfig: { behavior: SCALING_BEHAVIOR } },
+    triggers: [
+      {
+        type: "rabbitmq",
+        name: "queue-length",
+        metadata: {
+          protocol: "amqp",
+          queueName: svc.queue.name,
+          mode: "QueueLength",
+          value: String(svc.queue.messagesPerReplica),
+        },
+        authenticationRef: { name: authentication },
+      },
+      {
+        type: "prometheus",
+        name: "request-rate",
+        metadata: {
+          serverAddress: PROMETHEUS_URL,
+          query: requestRateQuery(namespace, name),
+          threshold: String(requestsPerReplica),
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * The service's AuthorizationPolicy rules (ALLOW): the ingress gateway for exposed services, the listed
+ * callers on the allowed methods and paths, Prometheus on GET /metrics (it scrapes over mTLS with its mesh
+ * identity), and the load tester read-only for canaried services.
+ * Kubelet probes need no rule: the sidecar injector rewrites HTTP probes to the pilot-agent on port
+ * 15020, which calls the app over localhost, outside Envoy's inbound listener. The envoy-stats scrape of
+ * the merged endpoint uses the same port 15020, which Istio excludes from inbound capture.
+ */
+export function authorizationRules(namespace: string, svc: ServiceSettings): Record<string, unknown>[] {
+  const rules: Record<string, unknown>[] = [];
+  if (svc.exposed) {
+    const paths = svc.route === "/" ? undefined : [svc.route, `${svc.route}/*`];
+    rules.push({
+      from: [
+        {
+          source: {
+            principals: [principal(GATEWAY_SERVICE_ACCOUNT.namespace, GATEWAY_SERVICE_ACCOUNT.name)],
+          },
+        },
+      ],
+      ...(paths ? { to: [{ operation: { paths } }] } : {}),
+    });
+  }
+  if (svc.callers.length > 0) {
+    const operations = svc.allowedPaths.map((p) => ({
+      operation: {
+        ...(p.methods.length ? { methods: p.methods } : {}),
+        ...(p.paths.length ? { paths: p.paths } : {}),
+      },
+    }));
+    rules.push({
+      from: [{ source: { principals: svc.callers.map((caller) => principal(namespace, caller)) } }],
+      ...(operations.length ? { to: operations } : {}),
+    });
+  }
+  rules.push({
+    from: [
+      {
+        source: {
+          principals: [principal(PROMETHEUS_SERVICE_ACCOUNT.namespace, PROMETHEUS_SERVICE_ACCOUNT.name)],
+        },
+      },
+    ],
+    to: [{ operation: { methods: ["GET"], paths: [METRICS_ENDPOINT.path] } }],
+  });
+  if (isProgressive(svc)) {
+    rules.push({
+      from: [
+        {
+          source: {
+            principals: [principal(LOADTESTER_SERVICE_ACCOUNT.namespace, LOADTESTER_SERVICE_ACCOUNT.name)],
+          },
+        },
+      ],
+      to: [{ operation: { methods: ["GET", "HEAD"] } }],
+    });
+  }
+  return rules;
+}
+
+/** The pod template's scheduling: the code-execution pool only for its services, spread over zones and nodes. */
+export function schedulingSpec(name: string, svc: ServiceSettings, zoned: boolean) {
+  const selector = { matchLabels: { [SERVICE_LABEL]: name } };
+  const pool =
+    svc.pool === "codeExecution"
+      ? {
+          nodeSelector: { ...CODE_EXECUTION_POOL.label },
+          tolerations: [{ ...CODE_EXECUTION_POOL.taint, operator: "Equal" }],
+        }
+      : {};
+  return {
+    ...pool,
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: zoned ? "DoNotSchedule" : "ScheduleAnyway",
+        labelSelector: selector,
+      },
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: selector,
+      },
+    ],
+  };
+}
+
+/** The Deployment's spec (no `replicas`: the HPA or ScaledObject owns the count). */
+export function deploymentSpec(
+  name: string,
+  svc: ServiceSettings,
+  image: pulumi.Input<string>,
+  zoned: boolean,
+) {
+  const httpGet = (path: string) => ({ httpGet: { path, port: "http" } });
+  return {
+    selector: { matchLabels: { app: name } },
+    revisionHistoryLimit: 5,
+    progressDeadlineSeconds: PROGRESS_DEADLINE_SECONDS,
+    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+    template: {
+      metadata: {
+        labels: { app: name, version: svc.tag, [SERVICE_LABEL]: name, "azure.workload.identity/use": "true" },
+        annotations: {
+          // Istio merges these into its own endpoint on 15020 (meshConfig.enablePrometheusMerge).
+          "prometheus.io/scrape": "true",
+          "prometheus.io/port": String(svc.port),
+          "prometheus.io/path": "/metrics",
+          // The sidecar starts before the app and keeps draining connections through the app's shutdown.
+          "proxy.istio.io/config": JSON.stringify({
+            holdApplicationUntilProxyStarts: true,
+            terminationDrainDuration: `${DRAIN_SECONDS + SHUTDOWN_SECONDS}s`,
+          }),
+        },
+      },
+      spec: {
+        serviceAccountName: name,
+        terminationGracePeriodSeconds: DRAIN_SECONDS + SHUTDOWN_SECONDS + 5,
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: RUN_AS,
+          runAsGroup: RUN_AS,
+          fsGroup: RUN_AS,
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        ...schedulingSpec(name, svc, zoned),
+        containers: [
+          {
+            name,
+            image,
+            imagePullPolicy: "IfNotPresent",
+            ports: [{ name: "http", containerPort: svc.port, protocol: "TCP" }],
+            env: [
+              { name: "PORT", value: String(svc.port) },
+              { name: "SHUTDOWN_TIMEOUT_SECONDS", value: String(SHUTDOWN_SECONDS) },
+            ],
+            resources: {
+              requests: { cpu: svc.resources.cpu.request, memory: svc.resources.memory.request },
+              limits: { cpu: svc.resources.cpu.limit, memory: svc.resources.memory.limit },
+            },
+            startupProbe: { ...httpGet("/health/live"), periodSeconds: 5, failureThreshold: 30 },
+            livenessProbe: {
+              ...httpGet("/health/live"),
+              periodSeconds: 10,
+              timeoutSeconds: 2,
+              failureThreshold: 3,
+            },
+            readinessProbe: {
+              ...httpGet("/health/ready"),
+              periodSeconds: 5,
+              timeoutSeconds: 2,
+              failureThreshold: 3,
+            },
+            // Keep serving while endpoints and the mesh drop the pod, then SIGTERM starts the graceful shutdown.
+            lifecycle: { preStop: { sleep: { seconds: DRAIN_SECONDS } } },
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: RUN_AS,
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ["ALL"] },
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+          },
+        ],
+        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }],
+      },
+    },
+  };
+}
+
+/** One catalogue service and everything around it. */
+export class Service extends pulumi.ComponentResource {
+  /** Client id of the service's workload identity. */
+  public readonly clientId: pulumi.Output<string>;
+  /** The image the Deployment runs. */
+  public readonly image: pulumi.Output<string>;
+
+  constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aiwp:workloads:Service", name, {}, { ...opts, providers: [args.provider] });
+    const { serviceName: svcName, settings: svc, namespace } = args;
+    if (svc.autoscaler === "keda" && !args.queueAuthentication) {
+      throw new Error(`Service ${name}: queueAuthentication is required when the autoscaler is keda`);
+    }
+    const k8sOpts = { parent: this, provider: args.provider };
+    const meta = (objectName: string, labels: Record<string, string> = {}) => ({
+      name: objectName,
+      namespace,
+      labels: { app: svcName, [SERVICE_LABEL]: svcName, team: svc.team, ...labels },
+    });
+
+    const identity = new WorkloadIdentity(
+      `${name}-identity`,
+      {
+        resourceGroupName: args.identity.resourceGroupName,
+        location: args.identity.location,
+        namespace,
+        serviceAccount: svcName,
+        oidcIssuerUrl: args.identity.oidcIssuerUrl,
+        roles: args.identity.roles ?? [],
+        tags: args.identity.tags,
+      },
+      { parent: this },
+    );
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-sa`,
+      {
+        metadata: {
+          ...meta(svcName),
+          annotations: { "azure.workload.identity/client-id": identity.clientId },
+        },
+      },
+      k8sOpts,
+    );
+
+    this.image = pulumi.interpolate`${args.registryLoginServer}/${svc.image}:${svc.tag}`;
+    const deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: meta(svcName, { version: svc.tag }),
+        spec: deploymentSpec(svcName, svc, this.image, args.zoned),
+      },
+      { ...k8sOpts, dependsOn: [serviceAccount] },
+    );
+
+    if (!isProgressive(svc)) {
+      new k8s.core.v1.Service(
+        `${name}-service`,
+        {
+          metadata: meta(svcName),
+          spec: {
+            type: "ClusterIP",
+            selector: { app: svcName },
+            ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
+          },
+        },
+        k8sOpts,
+      );
+    }
+
+    const scaler =
+      svc.autoscaler === "keda"
+        ? new k8s.apiextensions.CustomResource(
+            `${name}-scaledobject`,
+            {
+              apiVersion: "keda.sh/v1alpha1",
+              kind: "ScaledObject",
+              metadata: meta(svcName),
+              spec: scaledObjectSpec(
+                svcName,
+                namespace,
+                svc,
+                args.queueAuthentication!,
+                args.requestsPerReplica ?? DEFAULT_REQUESTS_PER_REPLICA,
+              ),
+            },
+            { ...k8sOpts, dependsOn: [deployment] },
+          )
+        : new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            `${name}-hpa`,
+            { metadata: meta(svcName), spec: hpaSpec(svcName, svc) },
+            { ...k8sOpts, dependsOn: [deployment] },
+          );
+
+    // Recommendation only (updateMode Off): the HPA/ScaledObject scales on CPU and memory, and a VPA that
+    // resized the same resources would fight it. It watches the workload that serves (Flagger's primary).
+    new k8s.apiextensions.CustomResource(
+      `${name}-vpa`,
+      {
+        apiVersion: "autoscaling.k8s.io/v1",
+        kind: "VerticalPodAutoscaler",
+        metadata: meta(svcName),
+        spec: {
+          targetRef: { apiVersion: "apps/v1", kind: "Deployment", name: servingWorkload(svcName, svc) },
+          updatePolicy: { updateMode: "Off" },
+          resourcePolicy: {
+            containerPolicies: [
+              {
+                containerName: svcName,
+                controlledResources: ["cpu", "memory"],
+                controlledValues: "RequestsAndLimits",
+              },
+              { containerName: "istio-proxy", mode: "Off" },
+            ],
+          },
+        },
+      },
+      k8sOpts,
+    );
+
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      {
+        metadata: meta(svcName),
+        spec: {
+          ...disruptionBudget(svc.replicas.min),
+          selector: { matchLabels: { app: servingWorkload(svcName, svc) } },
+        },
+      },
+      k8sOpts,
+    );
+
+    new k8s.apiextensions.CustomResource(
+      `${name}-servicemonitor`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        metadata: { ...meta(svcName), labels: { ...meta(svcName).labels, ...MONITORING_SELECTOR } },
+        spec: {
+          selector: { matchLabels: { [SERVICE_LABEL]: svcName } },
+          namespaceSelector: { matchNames: [namespace] },
+          endpoints: [METRICS_ENDPOINT],
+        },
+      },
+      k8sOpts,
+    );
+
+    new k8s.apiextensions.CustomResource(
+      `${name}-authz`,
+      {
+        apiVersion: "security.istio.io/v1",
+        kind: "AuthorizationPolicy",
+        metadata: meta(svcName),
+        spec: {
+          selector: { matchLabels: { [SERVICE_LABEL]: svcName } },
+          action: "ALLOW",
+          rules: authorizationRules(namespace, svc),
+        },
+      },
+      k8sOpts,
+    );
+
+    if (isProgressive(svc)) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-canary`,
+        {
+          apiVersion: "flagger.app/v1beta1",
+          kind: "Canary",
+          metadata: meta(svcName),
+          spec: canarySpec(args),
+        },
+        { ...k8sOpts, dependsOn: [deployment, scaler] },
+      );
+    }
+
+    this.clientId = identity.clientId;
+    this.registerOutputs({ clientId: this.clientId, image: this.image });
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The application layer: every service of the stack's catalogue, plus what their Canaries share (the
+ * MetricTemplates, the Flagger AlertProvider) and the KEDA authentication for the workflow queue.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { AMQP_SECRET, PROMETHEUS_URL } from "../lib/names";
+import type { DeliverySettings, ServiceSettings } from "../settings";
+import { metricTemplateSpecs } from "./metricTemplates";
+import { Service } from "./service";
+import type { RoleGrant } from "./workloadIdentity";
+
+/** Name of the Flagger AlertProvider (and of its Secret's prefix) in the application namespace. */
+export const ALERT_PROVIDER = "slack";
+/** Name of the KEDA TriggerAuthentication that reads the AMQP URI. */
+export const QUEUE_AUTHENTICATION = "rabbitmq-amqp";
+
+export interface WorkloadsArgs {
+  /** The stack's services (`settings.services`). */
+  services: Record<string, ServiceSettings>;
+  /** The stack's delivery settings. */
+  delivery: DeliverySettings;
+  /** Application namespace (`appNamespace(settings)`). */
+  namespace: string;
+  /** Public host name of the estate (`settings.edge.customDomain`). */
+  customDomain: string;
+  /** Whether the cluster spans availability zones (`settings.cluster.zones` not empty). */
+  zoned: boolean;
+  /** Login server of the container registry. */
+  registryLoginServer: pulumi.Input<string>;
+  /** Resource group, region, OIDC issuer and tags of the services' workload identities. */
+  identity: {
+    resourceGroupName: pulumi.Input<string>;
+    location: pulumi.Input<string>;
+    oidcIssuerUrl: pulumi.Input<string>;
+    tags?: Record<string, string>;
+  };
+  /** Role grants per service name. Default: none. */
+  roles?: Record<string, RoleGrant[]>;
+  /** Slack incoming webhook for Flagger's alerts; required when `delivery.slackChannel` is set. */
+  slackWebhookUrl?: pulumi.Input<string>;
+  /**
+   * Secret in the application namespace whose `key` holds the AMQP URI (amqp://user:pass@host:5672/vhost)
+   * KEDA reads queue lengths with. Default: AMQP_SECRET, which the RabbitMQ component writes.
+   */
+  queueSecret?: { name: pulumi.Input<string>; key: string };
+  /** Kubernetes provider. */
+  provider: k8s.Provider;
+}
+
+/** The stack's services. */
+export class Workloads extends pulumi.ComponentResource {
+  /** The services by catalogue name. */
+  public readonly services: Record<string, Service>;
+  /** Image of each service's Deployment. */
+  public readonly images: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: WorkloadsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aiwp:workloads:Workloads", name, {}, { ...opts, providers: [args.provider] });
+    const k8sOpts = { parent: this, provider: args.provider };
+    const ns = args.namespace;
+
+    const templates = Object.entries(metricTemplateSpecs(PROMETHEUS_URL)).map(
+      ([templateName, spec]) =>
+        new k8s.apiextensions.CustomResource(
+          `${name}-metric-${templateName}`,
+          {
+            apiVersion: "flagger.app/v1beta1",
+            kind: "MetricTemplate",
+            metadata: { name: templateName, namespace: ns },
+            spec,
+          },
+          k8sOpts,
+        ),
+    );
+
+    let alertProvider: { name: string; namespace: string } | undefined;
+    const shared: pulumi.Resource[] = [...templates];
+    if (args.delivery.slackChannel) {
+      if (!args.slackWebhookUrl) {
+        throw new Error(`Workloads ${name}: slackWebhookUrl is required when delivery.slackChannel is set`);
+      }
+      const secret = new k8s.core.v1.Secret(
+        `${name}-flagger-slack`,
+        {
+          metadata: { name: `${ALERT_PROVIDER}-flagger-webhook`, namespace: ns },
+          type: "Opaque",
+          // Flagger reads the webhook URL from the key `address`.
+          stringData: { address: pulumi.secret(args.slackWebhookUrl) },
+        },
+        k8sOpts,
+      );
+      const provider = new k8s.apiextensions.CustomResource(
+        `${name}-alert-provider`,
+        {
+          apiVersion: "flagger.app/v1beta1",
+          kind: "AlertProvider",
+          metadata: { name: ALERT_PROVIDER, namespace: ns },
+          spec: {
+            type: "slack",
+            channel: args.delivery.slackChannel,
+            username: "flagger",
+            secretRef: { name: secret.metadata.name },
+          },
+        },
+        k8sOpts,
+      );
+      shared.push(provider);
+      alertProvider = { name: ALERT_PROVIDER, namespace: ns };
+    }
+
+    const needsQueue = Object.values(args.services).some((s) => s.autoscaler === "keda");
+    if (needsQueue) {
+      const queueSecret = args.queueSecret ?? AMQP_SECRET;
+      shared.push(
+        new k8s.apiextensions.CustomResource(
+          `${name}-queue-auth`,
+          {
+            apiVersion: "keda.sh/v1alpha1",
+            kind: "TriggerAuthentication",
+            metadata: { name: QUEUE_AUTHENTICATION, namespace: ns },
+            spec: { secretTargetRef: [{ parameter: "host", name: queueSecret.name, key: queueSecret.key }] },
+          },
+          k8sOpts,
+        ),
+      );
+    }
+
+    this.services = {};
+    for (const [svcName, svc] of Object.entries(args.services)) {
+      this.services[svcName] = new Service(
+        `${name}-${svcName}`,
+        {
+          serviceName: svcName,
+          settings: svc,
+          delivery: args.delivery,
+          namespace: ns,
+          registryLoginServer: args.registryLoginServer,
+          customDomain: args.customDomain,
+          zoned: args.zoned,
+          identity: { ...args.identity, roles: args.roles?.[svcName] },
+          alertProvider,
+          queueAuthentication: svc.autoscaler === "keda" ? QUEUE_AUTHENTICATION : undefined,
+          provider: args.provider,
+        },
+        { parent: this, dependsOn: shared },
+      );
+    }
+    this.images = pulumi.all(
+      Object.fromEntries(Object.entries(this.services).map(([svcName, s]) => [svcName, s.image])),
+    ) as pulumi.Output<Record<string, string>>;
+    this.registerOutputs({ services: this.services, images: this.images });
+  }
+}

@@ -1,0 +1,257 @@
+import * as assert from "node:assert/strict";
+import { CODE_EXECUTION_TAINT, WORKLOAD_LABEL } from "../../components/cluster";
+import { METRIC_TEMPLATES } from "../../components/metricTemplates";
+import { PROMETHEUS_URL, appNamespace } from "../../lib/names";
+import { manifest, manifests, rendered, renderWith } from "../support/estate";
+import type { ProgramRun, Registration } from "../../tools/harness";
+
+const NS = appNamespace({ environment: "prod" });
+const inNs = (run: ProgramRun, kind: string) =>
+  manifests(run, kind).filter((m) => m.metadata.namespace === NS);
+const canary = (run: ProgramRun, name: string) => manifest(run, "Canary", name, NS).spec;
+const template = (c: any, name: string) => c.analysis.metrics.find((m: any) => m.templateRef.name === name);
+
+describe("components/workloads", () => {
+  let prod: ProgramRun;
+  before(async () => {
+    prod = await rendered("prod");
+  });
+
+  it("declares the eight services of the catalogue, each with its Deployment and Canary", () => {
+    const names = inNs(prod, "Deployment")
+      .map((d) => d.metadata.name)
+      .sort();
+    assert.deepEqual(names, Object.keys(prod.config.settings.services).sort());
+    assert.equal(names.length, 8);
+    assert.deepEqual(
+      inNs(prod, "Canary")
+        .map((c) => c.metadata.name)
+        .sort(),
+      names,
+    );
+  });
+
+  describe("analysis follows the stack config", () => {
+    it("renders prod's stepWeights, interval and threshold", () => {
+      const a = canary(prod, "api-gateway").analysis;
+      assert.deepEqual(a.stepWeights, [5, 25, 50]);
+      assert.equal(a.interval, "1m");
+      assert.equal(a.threshold, 2);
+      assert.equal(a.iterations, undefined);
+    });
+
+    it("moves with a config change: weights, interval, threshold and metric thresholds", async () => {
+      const run = await renderWith("prod", (c) => {
+        c["aiwp-estate:delivery"].canary = {
+          stepWeights: [10, 20, 40, 80],
+          interval: "30s",
+          threshold: 3,
+          maxRollbackSeconds: 120,
+          successRatePercent: 98,
+          latencyP95Ms: 400,
+          latencyP99Ms: 800,
+        };
+      });
+      const c = canary(run, "persona-service");
+      assert.deepEqual(c.analysis.stepWeights, [10, 20, 40, 80]);
+      assert.equal(c.analysis.interval, "30s");
+      assert.equal(c.analysis.threshold, 3);
+      assert.deepEqual(template(c, METRIC_TEMPLATES.successRate).thresholdRange, { min: 98 });
+      assert.deepEqual(template(c, METRIC_TEMPLATES.latencyP95).thresholdRange, { max: 400 });
+      assert.deepEqual(template(c, METRIC_TEMPLATES.latencyP99).thresholdRange, { max: 800 });
+      // Blue-green keeps its iterations and auth-service its own stricter success rate.
+      const auth = canary(run, "auth-service");
+      assert.equal(auth.analysis.interval, "30s");
+      assert.equal(auth.analysis.stepWeights, undefined);
+      assert.deepEqual(template(auth, METRIC_TEMPLATES.successRate).thresholdRange, { min: 99.9 });
+    });
+
+    it("lets a service override win over the stack default", async () => {
+      const run = await renderWith("prod", (c) => {
+        c["aiwp-estate:services"]["text-to-sql-service"] = {
+          canary: { stepWeights: [20, 60], latencyP95Ms: 250 },
+        };
+      });
+      const sql = canary(run, "text-to-sql-service");
+      assert.deepEqual(sql.analysis.stepWeights, [20, 60]);
+      assert.deepEqual(template(sql, METRIC_TEMPLATES.latencyP95).thresholdRange, { max: 250 });
+      // The others keep the stack's.
+      assert.deepEqual(canary(run, "knowledge-base-service").analysis.stepWeights, [5, 25, 50]);
+      assert.deepEqual(
+        template(canary(run, "knowledge-base-service"), METRIC_TEMPLATES.latencyP95).thresholdRange,
+        { max: 500 },
+      );
+    });
+
+    it("renders stepWeight with maxWeight when a service walks linear steps", async () => {
+      const run = await renderWith("prod", (c) => {
+        c["aiwp-estate:services"]["persona-service"] = { canary: { stepWeight: 10, maxWeight: 40 } };
+      });
+      const a = canary(run, "persona-service").analysis;
+      assert.equal(a.stepWeight, 10);
+      assert.equal(a.maxWeight, 40);
+      assert.equal(a.stepWeights, undefined);
+    });
+  });
+
+  describe("strategies", () => {
+    it("A/B tests agent-service with iterations and the x-canary header or canary cookie", () => {
+      const a = canary(prod, "agent-service").analysis;
+      assert.equal(a.iterations, 5);
+      assert.deepEqual(a.match, [
+        { headers: { "x-canary": { exact: "insider" } } },
+        { headers: { cookie: { regex: "^(.*?;)?(canary=always)(;.*)?$" } } },
+      ]);
+      assert.equal(a.stepWeights, undefined);
+    });
+
+    it("switches auth-service blue-green: iterations without match", () => {
+      const a = canary(prod, "auth-service").analysis;
+      assert.equal(a.iterations, 5);
+      assert.equal(a.match, undefined);
+      assert.equal(a.stepWeights, undefined);
+    });
+
+    it("declares a rolling service plainly: its own Service, no Canary", async () => {
+      const run = await renderWith("prod", (c) => {
+        c["aiwp-estate:services"]["persona-service"] = { strategy: "rolling" };
+      });
+      assert.throws(() => manifest(run, "Canary", "persona-service", NS));
+      const svc = manifest(run, "Service", "persona-service", NS);
+      const http = svc.spec.ports.find((p: any) => p.name === "http");
+      assert.equal(http.port, 80);
+      assert.equal(http.targetPort, "http");
+      assert.equal(manifest(run, "Deployment", "persona-service", NS).spec.strategy.type, "RollingUpdate");
+      assert.equal(
+        manifest(run, "PodDisruptionBudget", "persona-service", NS).spec.selector.matchLabels.app,
+        "persona-service",
+      );
+    });
+  });
+
+  it("declares no VirtualService, DestinationRule or Service for canaried services: Flagger owns them", () => {
+    const canaried = inNs(prod, "Canary").map((c) => c.metadata.name);
+    for (const kind of ["VirtualService", "DestinationRule", "Service"]) {
+      const clash = inNs(prod, kind).filter((m) =>
+        canaried.some((n) => m.metadata.name === n || m.metadata.name.startsWith(`${n}-`)),
+      );
+      assert.deepEqual(
+        clash.map((m) => m.metadata.name),
+        [],
+        kind,
+      );
+    }
+  });
+
+  it("runs code-execution only on its pool (the cluster's label and taint), and nothing else there", () => {
+    const [taintKV, effect] = CODE_EXECUTION_TAINT.split(":");
+    const [key, value] = taintKV.split("=");
+    for (const d of inNs(prod, "Deployment")) {
+      const pod = d.spec.template.spec;
+      const tolerates = (pod.tolerations ?? []).some(
+        (t: any) => t.key === key && t.value === value && t.effect === effect,
+      );
+      if (d.metadata.name === "code-execution-service") {
+        assert.deepEqual(pod.nodeSelector, { [WORKLOAD_LABEL]: "code-execution" });
+        assert.ok(tolerates);
+      } else {
+        assert.equal(pod.nodeSelector?.[WORKLOAD_LABEL], undefined, d.metadata.name);
+        assert.ok(!tolerates, `${d.metadata.name} must not tolerate the sandbox taint`);
+      }
+    }
+  });
+
+  describe("autoscaling", () => {
+    it("scales workflow-service with KEDA on its RabbitMQ queue and request rate, and its Canary follows the ScaledObject", () => {
+      const so = manifest(prod, "ScaledObject", "workflow-service", NS).spec;
+      assert.equal(so.minReplicaCount, 5);
+      assert.equal(so.maxReplicaCount, 20);
+      const queue = so.triggers.find((t: any) => t.type === "rabbitmq");
+      assert.equal(queue.metadata.mode, "QueueLength");
+      assert.equal(queue.metadata.queueName, "workflow-tasks");
+      assert.equal(queue.metadata.value, "20");
+      const auth = manifest(prod, "TriggerAuthentication", queue.authenticationRef.name, NS);
+      assert.equal(auth.spec.secretTargetRef[0].parameter, "host");
+      const rate = so.triggers.find((t: any) => t.type === "prometheus");
+      assert.equal(rate.metadata.serverAddress, PROMETHEUS_URL);
+      assert.match(rate.metadata.query, /istio_requests_total\{[^}]*destination_workload="workflow-service"/);
+      const ref = canary(prod, "workflow-service").autoscalerRef;
+      assert.equal(ref.apiVersion, "keda.sh/v1alpha1");
+      assert.equal(ref.kind, "ScaledObject");
+      assert.equal(ref.name, "workflow-service");
+      assert.match(ref.primaryScalerQueries[rate.name], /destination_workload="workflow-service-primary"/);
+      assert.throws(
+        () => manifest(prod, "HorizontalPodAutoscaler", "workflow-service", NS),
+        "KEDA, not an HPA",
+      );
+    });
+
+    it("leaves spec.replicas unset on every Deployment, each owned by exactly one autoscaler", () => {
+      const scalers = [...inNs(prod, "HorizontalPodAutoscaler"), ...inNs(prod, "ScaledObject")];
+      for (const d of inNs(prod, "Deployment")) {
+        assert.equal(d.spec.replicas, undefined, d.metadata.name);
+        const owners = scalers.filter((s) => s.spec.scaleTargetRef.name === d.metadata.name);
+        assert.equal(owners.length, 1, `${d.metadata.name} has one autoscaler`);
+      }
+    });
+  });
+
+  it("changes only the Deployment when only a service's image tag changes", async () => {
+    const bumped = await renderWith("prod", (c) => {
+      c["aiwp-estate:services"]["api-gateway"].tag = "2.5.0";
+    });
+    const byUrn = (run: ProgramRun) =>
+      new Map(run.registrations.map((r: Registration) => [r.urn, JSON.stringify(r.inputs)]));
+    const before = byUrn(prod);
+    const after = byUrn(bumped);
+    assert.deepEqual([...after.keys()].sort(), [...before.keys()].sort(), "same resources");
+    const changed = [...after].filter(([urn, inputs]) => before.get(urn) !== inputs).map(([urn]) => urn);
+    assert.equal(changed.length, 1, `changed: ${changed.join(", ")}`);
+    assert.match(changed[0], /kubernetes:apps\/v1:Deployment::.*api-gateway-deployment$/);
+    assert.match(
+      manifest(bumped, "Deployment", "api-gateway", NS).spec.template.spec.containers[0].image,
+      /:2\.5\.0$/,
+    );
+  });
+
+  describe("shared analysis objects", () => {
+    it("queries the Istio destination metrics of the canary workload in each MetricTemplate", () => {
+      for (const name of [
+        METRIC_TEMPLATES.successRate,
+        METRIC_TEMPLATES.latencyP95,
+        METRIC_TEMPLATES.latencyP99,
+      ]) {
+        const t = manifest(prod, "MetricTemplate", name, NS).spec;
+        assert.deepEqual(t.provider, { type: "prometheus", address: PROMETHEUS_URL });
+        assert.match(
+          t.query,
+          /reporter="destination", destination_workload_namespace="\{\{ namespace \}\}", destination_workload="\{\{ target \}\}"/,
+        );
+      }
+      assert.match(
+        manifest(prod, "MetricTemplate", METRIC_TEMPLATES.latencyP95, NS).spec.query,
+        /histogram_quantile\(0\.95,[\s\S]*istio_request_duration_milliseconds_bucket/,
+      );
+      assert.match(
+        manifest(prod, "MetricTemplate", METRIC_TEMPLATES.successRate, NS).spec.query,
+        /response_code!~"5\.\."/,
+      );
+    });
+
+    it("gates on firing critical alerts of the workload, reading 0 when none fire", () => {
+      const q = manifest(prod, "MetricTemplate", METRIC_TEMPLATES.alertGate, NS).spec.query;
+      assert.match(
+        q,
+        /ALERTS\{alertstate="firing", severity="critical", service="\{\{ target \}\}", namespace="\{\{ namespace \}\}"/,
+      );
+      assert.match(q, /or on\(\) vector\(0\)$/);
+    });
+
+    it("declares no AlertProvider when the stack sets no Slack channel (dev)", async () => {
+      const dev = await rendered("dev");
+      assert.deepEqual(manifests(dev, "AlertProvider"), []);
+      const c = manifest(dev, "Canary", "api-gateway", appNamespace({ environment: "dev" })).spec;
+      assert.equal(c.analysis.alerts, undefined);
+    });
+  });
+});

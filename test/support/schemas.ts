@@ -1,0 +1,197 @@
+/**
+ * Validates rendered Kubernetes objects against their upstream schemas: kubernetes-models for core types,
+ * @kubernetes-models/* for Istio, KEDA, prometheus-operator, VPA and cert-manager, and ajv over the
+ * openAPIV3Schema of the Flagger and Velero CRDs in ../shared/crds. An object of a kind with no schema fails.
+ *
+ * The model packages are ES modules, so call `await loadValidators(manifests)` once (e.g. in `before`) before
+ * the synchronous `validateManifest`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import Ajv, { type ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
+
+/** Upstream CRDs of Flagger and Velero (not copied into the project). */
+export const CRDS_DIR = path.resolve(__dirname, "../../../shared/crds");
+
+type Manifest = Record<string, any>;
+type Validator = (m: Manifest) => string[];
+
+/** npm package holding the models of an API group; the core group ("") and built-in groups are kubernetes-models. */
+const MODEL_PACKAGES: [test: (group: string) => boolean, pkg: string][] = [
+  [(g) => g.endsWith(".istio.io"), "@kubernetes-models/istio"],
+  [(g) => g === "keda.sh" || g === "eventing.keda.sh", "@kubernetes-models/keda"],
+  [(g) => g === "monitoring.coreos.com", "@kubernetes-models/prometheus-operator"],
+  [(g) => g === "autoscaling.k8s.io", "@kubernetes-models/autoscaler"],
+  [(g) => g === "cert-manager.io" || g === "acme.cert-manager.io", "@kubernetes-models/cert-manager"],
+  [(g) => g === "" || g.endsWith(".k8s.io") || ["apps", "policy", "autoscaling", "batch"].includes(g), "kubernetes-models"],
+];
+
+/** Groups validated from ../shared/crds. */
+const CRD_GROUPS = new Set(["flagger.app", "velero.io"]);
+
+const validators = new Map<string, Validator>();
+const unavailable = new Map<string, string>();
+
+const keyOf = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
+const groupOf = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.split("/")[0] : "");
+
+/** Whether the CRD directory is present. */
+export function crdsAvailable(): boolean {
+  return fs.existsSync(CRDS_DIR);
+}
+
+/** Whether a manifest's kind is validated from ../shared/crds. */
+export function needsCrds(m: Manifest): boolean {
+  return CRD_GROUPS.has(groupOf(String(m.apiVersion ?? "")));
+}
+
+/**
+ * Skips the calling test when ../shared/crds is absent on a laptop (saying why); fails it in CI, where a missing
+ * validator must never pass silently.
+ */
+export function requireCrds(ctx: Mocha.Context): void {
+  if (crdsAvailable()) return;
+  const why = `CRD schemas for Flagger and Velero not found at ${CRDS_DIR}`;
+  if (process.env.CI === "true") throw new Error(`${why}: CI must validate them`);
+  console.log(`      skipped: ${why}`);
+  ctx.skip();
+}
+
+/**
+ * Kubernetes' structural-schema semantics for ajv: `nullable`, int-or-string, and unknown fields rejected where the
+ * CRD does not preserve them (what `kubectl apply` with strict field validation reports).
+ */
+function toJsonSchema(schema: any): any {
+  if (Array.isArray(schema)) return schema.map(toJsonSchema);
+  if (!schema || typeof schema !== "object") return schema;
+  const out: any = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k.startsWith("x-kubernetes-") || k === "nullable") continue;
+    if (k === "properties") out.properties = Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, toJsonSchema(s)]));
+    else if (["items", "additionalProperties", "not"].includes(k)) out[k] = toJsonSchema(v);
+    else if (["allOf", "anyOf", "oneOf"].includes(k)) out[k] = (v as any[]).map(toJsonSchema);
+    else out[k] = v;
+  }
+  if (schema["x-kubernetes-int-or-string"]) {
+    delete out.type;
+    out.anyOf = [{ type: "integer" }, { type: "string" }];
+  }
+  if (schema.nullable && typeof out.type === "string") out.type = [out.type, "null"];
+  if (out.type === "object" && out.properties && out.additionalProperties === undefined && !schema["x-kubernetes-preserve-unknown-fields"]) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+function loadCrdValidators(): void {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  // Formats the API server does not check (it ignores unknown ones, e.g. Flagger's "url" and "string").
+  for (const f of ["int32", "int64", "byte", "float", "double", "string", "url"]) ajv.addFormat(f, true);
+  for (const file of fs.readdirSync(CRDS_DIR).filter((f) => f.endsWith(".yaml"))) {
+    for (const doc of yaml.loadAll(fs.readFileSync(path.join(CRDS_DIR, file), "utf8")) as Manifest[]) {
+      if (doc?.kind !== "CustomResourceDefinition") continue;
+      for (const version of doc.spec.versions ?? []) {
+        const schema = toJsonSchema(version.schema?.openAPIV3Schema ?? {});
+        // metadata is validated by the API server's ObjectMeta, not the CRD.
+        if (schema.properties?.metadata) schema.properties.metadata = { type: "object" };
+        const validate: ValidateFunction = ajv.compile(schema);
+        const apiVersion = `${doc.spec.group}/${version.name}`;
+        validators.set(keyOf(apiVersion, doc.spec.names.kind), (m) =>
+          validate(m) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`),
+        );
+      }
+    }
+  }
+}
+
+/** RabbitMQ publishes no schema package: a structural check of the fields the estate sets. */
+const RABBITMQ_FIELDS = new Set([
+  "replicas", "image", "imagePullSecrets", "service", "persistence", "resources", "affinity", "tolerations",
+  "rabbitmq", "tls", "override", "skipPostDeployChecks", "terminationGracePeriodSeconds", "secretBackend", "delayStartSeconds",
+]);
+function rabbitmqCluster(m: Manifest): string[] {
+  const errors: string[] = [];
+  const spec = m.spec ?? {};
+  for (const key of Object.keys(spec)) if (!RABBITMQ_FIELDS.has(key)) errors.push(`/spec/${key} is not a RabbitmqCluster field`);
+  if (spec.replicas !== undefined && !Number.isInteger(spec.replicas)) errors.push("/spec/replicas must be an integer");
+  const p = spec.persistence;
+  if (p && (typeof p.storage !== "string" || !/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)?$/.test(p.storage))) errors.push("/spec/persistence/storage must be a quantity");
+  if (p && Object.keys(p).some((k) => !["storage", "storageClassName"].includes(k))) errors.push("/spec/persistence has unknown fields");
+  return errors;
+}
+
+async function loadModel(apiVersion: string, kind: string): Promise<void> {
+  const key = keyOf(apiVersion, kind);
+  if (validators.has(key) || unavailable.has(key)) return;
+  const group = groupOf(apiVersion);
+  if (group === "rabbitmq.com" && kind === "RabbitmqCluster") {
+    validators.set(key, rabbitmqCluster);
+    return;
+  }
+  const pkg = MODEL_PACKAGES.find(([test]) => test(group))?.[1];
+  if (!pkg) {
+    unavailable.set(key, `no schema known for ${key}`);
+    return;
+  }
+  try {
+    const mod = await import(`${pkg}/${apiVersion}/${kind}`);
+    const Model = mod[kind];
+    if (typeof Model !== "function") throw new Error(`${pkg} has no ${kind}`);
+    validators.set(key, (m) => {
+      try {
+        new Model(m).validate();
+        return [];
+      } catch (e) {
+        return [(e as Error).message];
+      }
+    });
+  } catch (e) {
+    unavailable.set(key, `no schema for ${key} in ${pkg}: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+let crdsLoaded = false;
+
+/** Loads the validators the given manifests need (model modules are ES modules: loading is asynchronous). */
+export async function loadValidators(manifests: Manifest[]): Promise<void> {
+  if (!crdsLoaded && crdsAvailable()) {
+    loadCrdValidators();
+    crdsLoaded = true;
+  }
+  for (const m of manifests) {
+    if (!needsCrds(m)) await loadModel(String(m.apiVersion ?? ""), String(m.kind ?? ""));
+  }
+}
+
+/** Pulumi's marker of a secret value in recorded inputs ({ [SECRET_SIG]: ..., value }). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** The manifest as applied: secret markers of the mock runtime replaced by their values. */
+export function unwrapSecrets(value: unknown): any {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (!value || typeof value !== "object") return value;
+  if (SECRET_SIG in value) return unwrapSecrets((value as { value: unknown }).value);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
+/** Errors of one manifest against its upstream schema; an empty list means valid. Unknown kinds are errors. */
+export function validateManifest(input: Manifest): string[] {
+  const manifest = unwrapSecrets(input) as Manifest;
+  const apiVersion = String(manifest.apiVersion ?? "");
+  const kind = String(manifest.kind ?? "");
+  const where = `${kind} ${manifest.metadata?.namespace ? `${manifest.metadata.namespace}/` : ""}${manifest.metadata?.name}`;
+  const errors: string[] = [];
+  if (!manifest.metadata?.name) errors.push("metadata.name is required");
+  const key = keyOf(apiVersion, kind);
+  const validator = validators.get(key);
+  if (!validator) {
+    if (needsCrds(manifest) && !crdsAvailable()) errors.push(`no CRD schema: ${CRDS_DIR} is absent`);
+    else errors.push(unavailable.get(key) ?? `validator for ${key} not loaded: call loadValidators first`);
+  } else {
+    errors.push(...validator(manifest));
+  }
+  return errors.map((e) => `${where}: ${e}`);
+}
