@@ -19,7 +19,11 @@ export function backupAccountName(prefix: string): string {
 }
 
 /** BackupStorageLocation config for an Azure blob container reached with workload identity (no keys). */
-export function blobLocationConfig(resourceGroup: pulumi.Input<string>, account: string, subscriptionId: pulumi.Input<string>) {
+export function blobLocationConfig(
+  resourceGroup: pulumi.Input<string>,
+  account: string,
+  subscriptionId: pulumi.Input<string>,
+) {
   return {
     resourceGroup,
     storageAccount: account,
@@ -32,21 +36,34 @@ export function blobLocationConfig(resourceGroup: pulumi.Input<string>, account:
 
 /** The Schedules that meet the RPO: hourly for the data-bearing namespaces, daily for everything. */
 export function scheduleSpecs(b: BackupSettings): { name: string; spec: Record<string, unknown> }[] {
-  const template = { storageLocation: "default", volumeSnapshotLocations: ["default"], snapshotVolumes: true };
+  const template = {
+    storageLocation: "default",
+    volumeSnapshotLocations: ["default"],
+    snapshotVolumes: true,
+  };
   return [
     {
       name: "hourly",
-      spec: { schedule: b.hourlySchedule, template: { ...template, includedNamespaces: b.hourlyNamespaces, ttl: b.hourlyTtl } },
+      spec: {
+        schedule: b.hourlySchedule,
+        template: { ...template, includedNamespaces: b.hourlyNamespaces, ttl: b.hourlyTtl },
+      },
     },
     {
       name: "daily-full",
-      spec: { schedule: b.dailySchedule, template: { ...template, includedNamespaces: ["*"], ttl: b.dailyTtl } },
+      spec: {
+        schedule: b.dailySchedule,
+        template: { ...template, includedNamespaces: ["*"], ttl: b.dailyTtl },
+      },
     },
   ];
 }
 
 /** Velero chart values: Azure plugin, workload identity, no chart-made locations or schedules (declared as CRs). */
-export function veleroValues(clientId: pulumi.Input<string>, cloudCredentials: pulumi.Input<string>): Record<string, unknown> {
+export function veleroValues(
+  clientId: pulumi.Input<string>,
+  cloudCredentials: pulumi.Input<string>,
+): Record<string, unknown> {
   const [repository, tag] = IMAGES.velero.split(":");
   return {
     image: { repository, tag },
@@ -60,7 +77,11 @@ export function veleroValues(clientId: pulumi.Input<string>, cloudCredentials: p
     ],
     podLabels: { "azure.workload.identity/use": "true" },
     serviceAccount: {
-      server: { create: true, name: VELERO_SERVICE_ACCOUNT, annotations: { "azure.workload.identity/client-id": clientId } },
+      server: {
+        create: true,
+        name: VELERO_SERVICE_ACCOUNT,
+        annotations: { "azure.workload.identity/client-id": clientId },
+      },
     },
     // Workload identity: the file carries only subscription, resource group and cloud; the webhook injects the rest.
     credentials: { useSecret: true, secretContents: { cloud: cloudCredentials } },
@@ -199,9 +220,15 @@ export class Backup extends pulumi.ComponentResource {
     }
     cr("snapshot-location", "VolumeSnapshotLocation", "default", {
       provider: "azure",
-      config: { resourceGroup: args.nodeResourceGroup, subscriptionId, incremental: "true", apiTimeout: "2m" },
+      config: {
+        resourceGroup: args.nodeResourceGroup,
+        subscriptionId,
+        incremental: "true",
+        apiTimeout: "2m",
+      },
     });
-    for (const schedule of scheduleSpecs(args.backup)) cr(`schedule-${schedule.name}`, "Schedule", schedule.name, schedule.spec);
+    for (const schedule of scheduleSpecs(args.backup))
+      cr(`schedule-${schedule.name}`, "Schedule", schedule.name, schedule.spec);
 
     this.storageAccountName = account.name;
     this.registerOutputs({ storageAccountName: this.storageAccountName });

@@ -37,7 +37,8 @@ export function dnsZoneOf(hostname: string, configured?: string): string {
     return configured;
   }
   const labels = hostname.split(".");
-  if (labels.length < 3) throw new Error(`edge.customDomain ${hostname}: set edge.dnsZoneName (cannot derive the zone)`);
+  if (labels.length < 3)
+    throw new Error(`edge.customDomain ${hostname}: set edge.dnsZoneName (cannot derive the zone)`);
   return labels.slice(1).join(".");
 }
 
@@ -170,6 +171,10 @@ export class CertManager extends pulumi.ComponentResource {
       },
       crOpts,
     );
-    this.registerOutputs({ issuerName: this.issuerName, tlsSecretName: this.tlsSecretName, identityClientId: this.identityClientId });
+    this.registerOutputs({
+      issuerName: this.issuerName,
+      tlsSecretName: this.tlsSecretName,
+      identityClientId: this.identityClientId,
+    });
   }
 }

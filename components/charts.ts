@@ -49,7 +49,11 @@ export const IMAGES = {
   velero: "velero/velero:v1.18.1",
   /** Azure plugin: v1.14.x is the line built against Velero v1.18.x (v1.13 <-> 1.17, v1.12 <-> 1.16). */
   veleroAzurePlugin: "velero/velero-plugin-for-microsoft-azure:v1.14.2",
-  rabbitmqClusterOperator: { registry: "docker.io", repository: "rabbitmqoperator/cluster-operator", tag: "2.16.0" },
+  rabbitmqClusterOperator: {
+    registry: "docker.io",
+    repository: "rabbitmqoperator/cluster-operator",
+    tag: "2.16.0",
+  },
   rabbitmqCredentialUpdater: {
     registry: "docker.io",
     repository: "rabbitmqoperator/default-user-credential-updater",
@@ -73,7 +77,11 @@ export const SYSTEM_POOL = {
  * The chart, version and repository arguments of a Helm release for a pinned chart. An OCI chart is named by
  * its full reference (Helm does not take an oci:// registry as a repository).
  */
-export function chartSource(pin: ChartPin): { chart: string; version: string; repositoryOpts?: { repo: string } } {
+export function chartSource(pin: ChartPin): {
+  chart: string;
+  version: string;
+  repositoryOpts?: { repo: string };
+} {
   if (pin.repo.startsWith("oci://")) return { chart: `${pin.repo}/${pin.chart}`, version: pin.version };
   return { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo } };
 }

@@ -283,7 +283,9 @@ export class Cluster extends pulumi.ComponentResource {
     this.clusterId = this.cluster.id;
     this.oidcIssuerUrl = this.cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
     this.kubeletObjectId = this.cluster.identityProfile.apply((p) => p?.kubeletidentity?.objectId ?? "");
-    this.nodeResourceGroup = this.cluster.nodeResourceGroup.apply((g) => g ?? nodeResourceGroupName(args.prefix));
+    this.nodeResourceGroup = this.cluster.nodeResourceGroup.apply(
+      (g) => g ?? nodeResourceGroupName(args.prefix),
+    );
     this.controlPlanePrincipalId = controlPlane.principalId;
     this.getCredentialsCommand = pulumi.interpolate`az aks get-credentials --resource-group ${resourceGroupName} --name ${this.cluster.name} --format azure && kubelogin convert-kubeconfig -l ${settings.kubeloginMode}`;
     this.registerOutputs({

@@ -17,14 +17,17 @@ export function postgresHighAvailability(
   zones: string[],
 ): { mode: string; standbyAvailabilityZone?: string } {
   if (mode === "ZoneRedundant") {
-    if (zones.length < 2) throw new Error("data.postgres.highAvailability ZoneRedundant needs at least two zones");
+    if (zones.length < 2)
+      throw new Error("data.postgres.highAvailability ZoneRedundant needs at least two zones");
     return { mode, standbyAvailabilityZone: zones[1] };
   }
   return { mode };
 }
 
 /** Redis persistence from settings: append-only file every second, or a snapshot every hour. */
-export function redisPersistence(mode: DataSettings["redis"]["persistence"]): redisenterprise.DatabaseArgs["persistence"] {
+export function redisPersistence(
+  mode: DataSettings["redis"]["persistence"],
+): redisenterprise.DatabaseArgs["persistence"] {
   switch (mode) {
     case "aof":
       return { aofEnabled: true, aofFrequency: "1s", rdbEnabled: false };
@@ -75,7 +78,12 @@ export interface DataArgs {
   /** The private endpoints subnet. */
   privateEndpointSubnetId: pulumi.Input<string>;
   /** Private DNS zone ids: postgres (VNet integration), redis, blob, search. */
-  privateDnsZoneIds: { postgres: pulumi.Input<string>; redis: pulumi.Input<string>; blob: pulumi.Input<string>; search: pulumi.Input<string> };
+  privateDnsZoneIds: {
+    postgres: pulumi.Input<string>;
+    redis: pulumi.Input<string>;
+    blob: pulumi.Input<string>;
+    search: pulumi.Input<string>;
+  };
   /** Tags of every resource. */
   tags: Record<string, string>;
 }
@@ -100,7 +108,12 @@ export class Data extends pulumi.ComponentResource {
   constructor(name: string, args: DataArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiwp:azure:Data", name, {}, opts);
     const { resourceGroupName, location, tags, settings: s } = args;
-    const pe = (suffix: string, targetId: pulumi.Input<string>, groupId: string, zone: pulumi.Input<string>) =>
+    const pe = (
+      suffix: string,
+      targetId: pulumi.Input<string>,
+      groupId: string,
+      zone: pulumi.Input<string>,
+    ) =>
       privateEndpoint(
         `${name}-${suffix}-pe`,
         {

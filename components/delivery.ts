@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { NAMESPACES, PROMETHEUS_URL, RELEASES } from "../lib/names";
+import { LOADTESTER_SERVICE_ACCOUNT, NAMESPACES, PROMETHEUS_URL, RELEASES } from "../lib/names";
 import { CHARTS, SYSTEM_POOL, chartSource } from "./charts";
 
 /**
@@ -23,6 +23,8 @@ export function flaggerValues(replicas: number): Record<string, unknown> {
 export function loadtesterValues(): Record<string, unknown> {
   return {
     replicaCount: 1,
+    // Services' AuthorizationPolicies name this account as the caller of canary webhooks.
+    serviceAccountName: LOADTESTER_SERVICE_ACCOUNT.name,
     // istio-system is not injected; the pod label opts the load tester into the mesh so it can call STRICT mTLS services.
     podLabels: { "sidecar.istio.io/inject": "true" },
     cmd: { timeout: "1h" },
@@ -62,6 +64,13 @@ export class Delivery extends pulumi.ComponentResource {
       },
       childOpts,
     );
+    const loadtesterAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-loadtester-sa`,
+      {
+        metadata: { name: LOADTESTER_SERVICE_ACCOUNT.name, namespace: LOADTESTER_SERVICE_ACCOUNT.namespace },
+      },
+      childOpts,
+    );
     this.loadtester = new k8s.helm.v3.Release(
       `${name}-loadtester`,
       {
@@ -70,7 +79,7 @@ export class Delivery extends pulumi.ComponentResource {
         namespace: NAMESPACES.flagger,
         values: loadtesterValues(),
       },
-      childOpts,
+      { ...childOpts, dependsOn: [loadtesterAccount] },
     );
     this.registerOutputs({});
   }

@@ -9,7 +9,11 @@ export function wafPolicyName(prefix: string): string {
 }
 
 /** ARM id of the Private Link Service the AKS cloud provider creates for the ingress gateway. */
-export function privateLinkServiceId(subscriptionId: string, nodeResourceGroup: string, plsName: string): string {
+export function privateLinkServiceId(
+  subscriptionId: string,
+  nodeResourceGroup: string,
+  plsName: string,
+): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${nodeResourceGroup}/providers/Microsoft.Network/privateLinkServices/${plsName}`;
 }
 
@@ -109,7 +113,14 @@ export class FrontDoor extends pulumi.ComponentResource {
     const profileName = this.profile.name;
     const endpoint = new cdn.AFDEndpoint(
       `${name}-endpoint`,
-      { resourceGroupName, profileName, location: "Global", endpointName: `fde-${args.prefix}`, enabledState: "Enabled", tags },
+      {
+        resourceGroupName,
+        profileName,
+        location: "Global",
+        endpointName: `fde-${args.prefix}`,
+        enabledState: "Enabled",
+        tags,
+      },
       { parent: this },
     );
     const originGroup = new cdn.AFDOriginGroup(
@@ -124,7 +135,11 @@ export class FrontDoor extends pulumi.ComponentResource {
           probeRequestType: cdn.HealthProbeRequestType.GET,
           probeIntervalInSeconds: edge.healthProbeIntervalSeconds,
         },
-        loadBalancingSettings: { sampleSize: 4, successfulSamplesRequired: 3, additionalLatencyInMilliseconds: 50 },
+        loadBalancingSettings: {
+          sampleSize: 4,
+          successfulSamplesRequired: 3,
+          additionalLatencyInMilliseconds: 50,
+        },
         sessionAffinityState: "Disabled",
       },
       { parent: this },
@@ -167,7 +182,8 @@ export class FrontDoor extends pulumi.ComponentResource {
             .requireOutput("frontDoorHostname")
             .apply(String)
         : edge.drOriginHostName;
-      if (drHost === undefined) throw new Error("edge.drOriginHostName or edge.drStackReference is required in prod");
+      if (drHost === undefined)
+        throw new Error("edge.drOriginHostName or edge.drStackReference is required in prod");
       origins.push(
         new cdn.AFDOrigin(
           `${name}-origin-dr`,
@@ -197,7 +213,10 @@ export class FrontDoor extends pulumi.ComponentResource {
         profileName,
         customDomainName: edge.customDomain.replace(/\./g, "-"),
         hostName: edge.customDomain,
-        tlsSettings: { certificateType: "ManagedCertificate", minimumTlsVersion: cdn.AfdMinimumTlsVersion.TLS12 },
+        tlsSettings: {
+          certificateType: "ManagedCertificate",
+          minimumTlsVersion: cdn.AfdMinimumTlsVersion.TLS12,
+        },
       },
       { parent: this },
     );
@@ -231,14 +250,18 @@ export class FrontDoor extends pulumi.ComponentResource {
         parameters: {
           type: "WebApplicationFirewall",
           wafPolicy: { id: waf.id },
-          associations: [{ domains: [{ id: endpoint.id }, { id: customDomain.id }], patternsToMatch: ["/*"] }],
+          associations: [
+            { domains: [{ id: endpoint.id }, { id: customDomain.id }], patternsToMatch: ["/*"] },
+          ],
         },
       },
       { parent: this },
     );
 
     this.hostname = endpoint.hostName;
-    this.customDomainValidationToken = customDomain.validationProperties.apply((v) => v?.validationToken ?? "");
+    this.customDomainValidationToken = customDomain.validationProperties.apply(
+      (v) => v?.validationToken ?? "",
+    );
     this.wafPolicyId = waf.id;
     this.registerOutputs({
       hostname: this.hostname,

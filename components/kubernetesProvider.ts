@@ -35,7 +35,9 @@ export function kubeloginKubeconfig(raw: string, mode: ClusterSettings["kubelogi
   for (const entry of doc.users) {
     const user = entry.user ?? {};
     if (user["client-certificate-data"] || user["client-key-data"] || user.token || user.password) {
-      throw new Error(`kubeconfig user ${entry.name} carries static credentials; only Entra ID user credentials are allowed`);
+      throw new Error(
+        `kubeconfig user ${entry.name} carries static credentials; only Entra ID user credentials are allowed`,
+      );
     }
     entry.user = { exec: kubeloginExec(mode) };
   }
@@ -72,7 +74,10 @@ export class KubernetesProvider extends pulumi.ComponentResource {
     this.kubeconfig = pulumi.secret(
       credentials.kubeconfigs.apply((configs) => {
         if (!configs || configs.length === 0) throw new Error("AKS returned no user kubeconfig");
-        return kubeloginKubeconfig(Buffer.from(configs[0].value, "base64").toString("utf8"), args.kubeloginMode);
+        return kubeloginKubeconfig(
+          Buffer.from(configs[0].value, "base64").toString("utf8"),
+          args.kubeloginMode,
+        );
       }),
     );
     this.provider = new k8s.Provider(

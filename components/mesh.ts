@@ -15,7 +15,10 @@ import { CHARTS, SYSTEM_POOL, chartSource } from "./charts";
 export const TRACING_PROVIDER = "otel-tracing";
 
 /** OTLP/gRPC endpoint the sidecars send spans to. */
-export const TRACING_COLLECTOR = { service: `otel-collector.${NAMESPACES.monitoring}.svc.cluster.local`, port: 4317 };
+export const TRACING_COLLECTOR = {
+  service: `otel-collector.${NAMESPACES.monitoring}.svc.cluster.local`,
+  port: 4317,
+};
 
 /** Paths the gateway serves without a JWT (Front Door's health probe and the services' own probes). */
 export function publicPaths(healthProbePath: string): string[] {
@@ -74,7 +77,11 @@ export function gatewayValues(
 ): Record<string, unknown> {
   return {
     labels: { ...GATEWAY_SELECTOR },
-    service: { type: "LoadBalancer", annotations: privateLinkAnnotations(prefix, loadBalancerIp), externalTrafficPolicy: "Local" },
+    service: {
+      type: "LoadBalancer",
+      annotations: privateLinkAnnotations(prefix, loadBalancerIp),
+      externalTrafficPolicy: "Local",
+    },
     autoscaling: {
       enabled: true,
       minReplicas: gateway.minReplicas,
@@ -172,7 +179,15 @@ export class Mesh extends pulumi.ComponentResource {
       { ...childOpts, dependsOn: [this.istiod] },
     );
     const crOpts = { ...childOpts, dependsOn: [base, this.istiod] };
-    const cr = (id: string, apiVersion: string, kind: string, namespace: string, objName: string, spec: object, meta = {}) =>
+    const cr = (
+      id: string,
+      apiVersion: string,
+      kind: string,
+      namespace: string,
+      objName: string,
+      spec: object,
+      meta = {},
+    ) =>
       new k8s.apiextensions.CustomResource(
         `${name}-${id}`,
         { apiVersion, kind, metadata: { name: objName, namespace, ...meta }, spec },
@@ -196,7 +211,9 @@ export class Mesh extends pulumi.ComponentResource {
       ],
     });
 
-    cr("mtls-strict", "security.istio.io/v1", "PeerAuthentication", NAMESPACES.istio, "default", { mtls: { mode: "STRICT" } });
+    cr("mtls-strict", "security.istio.io/v1", "PeerAuthentication", NAMESPACES.istio, "default", {
+      mtls: { mode: "STRICT" },
+    });
     for (const exception of args.mesh.permissiveExceptions) {
       cr(
         `mtls-permissive-${exception.namespace}-${exception.workload}`,
@@ -205,11 +222,21 @@ export class Mesh extends pulumi.ComponentResource {
         exception.namespace,
         `permissive-${exception.workload}`,
         { selector: { matchLabels: { app: exception.workload } }, mtls: { mode: "PERMISSIVE" } },
-        { labels: { "aiwp.io/mtls-exception": "true" }, annotations: { "aiwp.io/mtls-exception-reason": exception.reason } },
+        {
+          labels: { "aiwp.io/mtls-exception": "true" },
+          annotations: { "aiwp.io/mtls-exception-reason": exception.reason },
+        },
       );
     }
 
-    cr("telemetry", "telemetry.istio.io/v1", "Telemetry", NAMESPACES.istio, "mesh-default", telemetrySpec(args.mesh.tracingSamplePercent));
+    cr(
+      "telemetry",
+      "telemetry.istio.io/v1",
+      "Telemetry",
+      NAMESPACES.istio,
+      "mesh-default",
+      telemetrySpec(args.mesh.tracingSamplePercent),
+    );
 
     const gatewaySelector = { matchLabels: { ...GATEWAY_SELECTOR } };
     cr("gateway-jwt", "security.istio.io/v1", "RequestAuthentication", NAMESPACES.ingress, "gateway-jwt", {
@@ -224,21 +251,35 @@ export class Mesh extends pulumi.ComponentResource {
       ],
     });
     // RequestAuthentication only rejects invalid tokens; this denies requests without one.
-    cr("gateway-require-jwt", "security.istio.io/v1", "AuthorizationPolicy", NAMESPACES.ingress, "require-jwt", {
-      selector: gatewaySelector,
-      action: "DENY",
-      rules: [
-        {
-          from: [{ source: { notRequestPrincipals: ["*"] } }],
-          to: [{ operation: { notPaths: publicPaths(args.healthProbePath) } }],
-        },
-      ],
-    });
+    cr(
+      "gateway-require-jwt",
+      "security.istio.io/v1",
+      "AuthorizationPolicy",
+      NAMESPACES.ingress,
+      "require-jwt",
+      {
+        selector: gatewaySelector,
+        action: "DENY",
+        rules: [
+          {
+            from: [{ source: { notRequestPrincipals: ["*"] } }],
+            to: [{ operation: { notPaths: publicPaths(args.healthProbePath) } }],
+          },
+        ],
+      },
+    );
     // Data services accept mesh traffic only from the application namespace (and RabbitMQ's own peers).
-    cr("rabbitmq-namespace-only", "security.istio.io/v1", "AuthorizationPolicy", NAMESPACES.rabbitmq, "deny-other-namespaces", {
-      action: "DENY",
-      rules: [{ from: [{ source: { notNamespaces: [args.appNamespace, NAMESPACES.rabbitmq] } }] }],
-    });
+    cr(
+      "rabbitmq-namespace-only",
+      "security.istio.io/v1",
+      "AuthorizationPolicy",
+      NAMESPACES.rabbitmq,
+      "deny-other-namespaces",
+      {
+        action: "DENY",
+        rules: [{ from: [{ source: { notNamespaces: [args.appNamespace, NAMESPACES.rabbitmq] } }] }],
+      },
+    );
 
     this.registerOutputs({ privateLinkServiceName: this.privateLinkServiceName });
   }

@@ -50,7 +50,8 @@ export function namespacePlan(appNamespace: string): NamespacePlan[] {
     {
       name: NAMESPACES.velero,
       podSecurity: "baseline",
-      reason: "the chart's pods do not set the restricted securityContext (seccomp, runAsNonRoot); no node agent runs, so nothing needs privileged",
+      reason:
+        "the chart's pods do not set the restricted securityContext (seccomp, runAsNonRoot); no node agent runs, so nothing needs privileged",
       injection: false,
       denyEgress: false,
     },
@@ -80,7 +81,10 @@ export function namespaceLabels(plan: NamespacePlan): Record<string, string> {
 }
 
 /** A NetworkPolicy peer matching every pod of a namespace (by the label Kubernetes sets on each namespace). */
-export function namespacePeer(namespace: string, podLabels?: Record<string, string>): k8sInput.networking.v1.NetworkPolicyPeer {
+export function namespacePeer(
+  namespace: string,
+  podLabels?: Record<string, string>,
+): k8sInput.networking.v1.NetworkPolicyPeer {
   return {
     namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
     ...(podLabels ? { podSelector: { matchLabels: podLabels } } : {}),
@@ -161,11 +165,20 @@ export function baselineAllowances(plan: NamespacePlan, appNamespace: string): T
   }
   if (ns === NAMESPACES.istio) {
     // The API server (no pod identity) calls istiod's webhook on 15017; sidecars everywhere connect to 15012.
-    allowances.push({ name: "istiod", namespace: ns, podSelector: { app: "istiod" }, ingress: [{ ports: tcp(15012, 15017, 15014) }] });
+    allowances.push({
+      name: "istiod",
+      namespace: ns,
+      podSelector: { app: "istiod" },
+      ingress: [{ ports: tcp(15012, 15017, 15014) }],
+    });
   }
   if (ns === NAMESPACES.ingress) {
     // Front Door reaches the gateway through the Private Link Service: sources are NATed addresses of the ingress subnet.
-    allowances.push({ name: "gateway-traffic", namespace: ns, ingress: [{ ports: tcp(80, 443, 8080, 8443, 15021) }] });
+    allowances.push({
+      name: "gateway-traffic",
+      namespace: ns,
+      ingress: [{ ports: tcp(80, 443, 8080, 8443, 15021) }],
+    });
   }
   if (ns === NAMESPACES.certManager) {
     // The API server calls cert-manager's admission webhook.
@@ -180,15 +193,31 @@ export function baselineAllowances(plan: NamespacePlan, appNamespace: string): T
     allowances.push(
       { name: "ingress-gateway", namespace: ns, ingress: [{ from: [namespacePeer(NAMESPACES.ingress)] }] },
       // flagger-loadtester drives canary load and acceptance tests against the services.
-      { name: "loadtester", namespace: ns, ingress: [{ from: [namespacePeer(NAMESPACES.flagger, { app: "loadtester" })] }] },
-      { name: "egress-rabbitmq", namespace: ns, egress: [{ to: [namespacePeer(NAMESPACES.rabbitmq)], ports: tcp(5672, 5671) }] },
+      {
+        name: "loadtester",
+        namespace: ns,
+        ingress: [{ from: [namespacePeer(NAMESPACES.flagger, { app: "loadtester" })] }],
+      },
+      {
+        name: "egress-rabbitmq",
+        namespace: ns,
+        egress: [{ to: [namespacePeer(NAMESPACES.rabbitmq)], ports: tcp(5672, 5671) }],
+      },
     );
   }
   if (ns === NAMESPACES.rabbitmq) {
     allowances.push(
-      { name: "app-clients", namespace: ns, ingress: [{ from: [namespacePeer(appNamespace)], ports: tcp(5672, 5671) }] },
+      {
+        name: "app-clients",
+        namespace: ns,
+        ingress: [{ from: [namespacePeer(appNamespace)], ports: tcp(5672, 5671) }],
+      },
       // The cluster operator reconciles users and plugins through the management API.
-      { name: "operator", namespace: ns, ingress: [{ from: [namespacePeer(NAMESPACES.rabbitmqOperator)], ports: tcp(15672) }] },
+      {
+        name: "operator",
+        namespace: ns,
+        ingress: [{ from: [namespacePeer(NAMESPACES.rabbitmqOperator)], ports: tcp(15672) }],
+      },
     );
   }
   return allowances;
@@ -257,7 +286,10 @@ export class Namespaces extends pulumi.ComponentResource {
  * own ranges (Entra ID token exchange, Key Vault, Storage, AI Search through private endpoints), PostgreSQL and
  * Redis inside the VNet.
  */
-export function appEgressRules(vnet: string, clusterRanges: string[]): k8sInput.networking.v1.NetworkPolicyEgressRule[] {
+export function appEgressRules(
+  vnet: string,
+  clusterRanges: string[],
+): k8sInput.networking.v1.NetworkPolicyEgressRule[] {
   return [
     { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: clusterRanges } }], ports: tcp(443) },
     { to: [{ ipBlock: { cidr: vnet } }], ports: tcp(5432, 6380, 10000) },

@@ -59,15 +59,38 @@ const allow = (
  */
 export function nsgRules(role: SubnetRole, net: Pick<NetworkSettings, "subnets" | "podCidr">): NsgRule[] {
   const s = net.subnets;
-  const probes = allow("AllowAzureLoadBalancerProbes", 100, "AzureLoadBalancer", "*", ["*"], "Load balancer health probes.", "*");
+  const probes = allow(
+    "AllowAzureLoadBalancerProbes",
+    100,
+    "AzureLoadBalancer",
+    "*",
+    ["*"],
+    "Load balancer health probes.",
+    "*",
+  );
   const rules: NsgRule[] = [probes];
   switch (role) {
     case "aksNodes":
       rules.push(
         // Azure CNI overlay keeps pod addresses between nodes, so the pod CIDR is a source as well.
-        allow("AllowNodesAndPods", 200, [s.aksNodes, net.podCidr], s.aksNodes, ["*"], "Node-to-node and pod-to-pod traffic.", "*"),
+        allow(
+          "AllowNodesAndPods",
+          200,
+          [s.aksNodes, net.podCidr],
+          s.aksNodes,
+          ["*"],
+          "Node-to-node and pod-to-pod traffic.",
+          "*",
+        ),
         // The Istio gateway's internal load balancer and Private Link Service NAT addresses live in the ingress subnet.
-        allow("AllowIngressToGateway", 300, s.ingress, s.aksNodes, ["80", "443"], "Ingress (Front Door Private Link) to the Istio gateway pods."),
+        allow(
+          "AllowIngressToGateway",
+          300,
+          s.ingress,
+          s.aksNodes,
+          ["80", "443"],
+          "Ingress (Front Door Private Link) to the Istio gateway pods.",
+        ),
       );
       break;
     case "ingress":
@@ -80,7 +103,14 @@ export function nsgRules(role: SubnetRole, net: Pick<NetworkSettings, "subnets" 
           ["80", "443"],
           "Front Door traffic arrives through the Private Link Service, NATed to addresses of this subnet.",
         ),
-        allow("AllowNodesToInternalLb", 300, s.aksNodes, s.ingress, ["80", "443"], "In-cluster calls to the internal ingress address."),
+        allow(
+          "AllowNodesToInternalLb",
+          300,
+          s.aksNodes,
+          s.ingress,
+          ["80", "443"],
+          "In-cluster calls to the internal ingress address.",
+        ),
       );
       break;
     case "privateEndpoints":
@@ -98,7 +128,14 @@ export function nsgRules(role: SubnetRole, net: Pick<NetworkSettings, "subnets" 
     case "postgres":
       rules.push(
         allow("AllowNodesToPostgres", 200, s.aksNodes, s.postgres, ["5432"], "AKS nodes to PostgreSQL."),
-        allow("AllowPostgresReplication", 300, s.postgres, s.postgres, ["5432"], "Primary to standby replication (high availability)."),
+        allow(
+          "AllowPostgresReplication",
+          300,
+          s.postgres,
+          s.postgres,
+          ["5432"],
+          "Primary to standby replication (high availability).",
+        ),
       );
       break;
   }
@@ -260,7 +297,10 @@ export class Network extends pulumi.ComponentResource {
       previous = subnet;
     }
 
-    const zoneNames: Record<PrivateZone, string> = { ...PRIVATE_DNS_ZONES, postgres: postgresDnsZone(args.prefix) };
+    const zoneNames: Record<PrivateZone, string> = {
+      ...PRIVATE_DNS_ZONES,
+      postgres: postgresDnsZone(args.prefix),
+    };
     this.privateDnsZoneIds = {} as Record<PrivateZone, pulumi.Output<string>>;
     for (const [service, zoneName] of Object.entries(zoneNames) as [PrivateZone, string][]) {
       const zone = new privatedns.PrivateZone(

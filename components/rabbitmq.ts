@@ -10,7 +10,11 @@ export const RABBITMQ_CLUSTER = "workflow-queue";
 
 /** Operator chart values: the upstream operator images instead of the chart's unpublished Bitnami ones. */
 export function operatorValues(): Record<string, unknown> {
-  const image = (i: { registry: string; repository: string; tag: string }) => ({ registry: i.registry, repository: i.repository, tag: i.tag });
+  const image = (i: { registry: string; repository: string; tag: string }) => ({
+    registry: i.registry,
+    repository: i.repository,
+    tag: i.tag,
+  });
   return {
     // The chart refuses images outside its own catalogue unless told otherwise.
     global: { security: { allowInsecureImages: true } },
@@ -98,7 +102,11 @@ export class RabbitMQ extends pulumi.ComponentResource {
       {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "ServiceMonitor",
-        metadata: { name: RABBITMQ_CLUSTER, namespace: NAMESPACES.rabbitmq, labels: { ...MONITORING_SELECTOR } },
+        metadata: {
+          name: RABBITMQ_CLUSTER,
+          namespace: NAMESPACES.rabbitmq,
+          labels: { ...MONITORING_SELECTOR },
+        },
         spec: {
           selector: { matchLabels: { "app.kubernetes.io/name": RABBITMQ_CLUSTER } },
           namespaceSelector: { matchNames: [NAMESPACES.rabbitmq] },

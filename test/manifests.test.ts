@@ -14,7 +14,10 @@ describe("every rendered Kubernetes object validates against its upstream schema
     it(`${stack}: Flagger and Velero objects are valid against the upstream CRDs`, async function () {
       requireCrds(this);
       const objects = manifests(await rendered(stack)).filter(needsCrds);
-      assert.ok(objects.some((m) => m.kind === "Schedule"), `${stack} declares Velero Schedules`);
+      assert.ok(
+        objects.some((m) => m.kind === "Schedule"),
+        `${stack} declares Velero Schedules`,
+      );
       await loadValidators(objects);
       assert.deepEqual(objects.flatMap(validateManifest), []);
     });
@@ -27,7 +30,12 @@ describe("every rendered Kubernetes object validates against its upstream schema
   });
 
   it("a schema violation is reported", async () => {
-    const bad = { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", metadata: { name: "x" }, spec: { mtls: { mode: "STRICTEST" } } };
+    const bad = {
+      apiVersion: "security.istio.io/v1",
+      kind: "PeerAuthentication",
+      metadata: { name: "x" },
+      spec: { mtls: { mode: "STRICTEST" } },
+    };
     await loadValidators([bad]);
     assert.notDeepEqual(validateManifest(bad), []);
   });

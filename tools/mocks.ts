@@ -87,7 +87,8 @@ function azureState(
   inputs: Record<string, unknown>,
 ): { id: string; state: Record<string, unknown> } {
   const [, module, typeName] = type.split(":");
-  const ownNameKey = OWN_NAME_KEYS[`${module}:${typeName}`] ?? `${typeName[0].toLowerCase()}${typeName.slice(1)}Name`;
+  const ownNameKey =
+    OWN_NAME_KEYS[`${module}:${typeName}`] ?? `${typeName[0].toLowerCase()}${typeName.slice(1)}Name`;
   const explicit = inputs[ownNameKey] ?? inputs.name;
   const physicalName =
     typeof explicit === "string" ? explicit : `${name.replace(/[^A-Za-z0-9-]/g, "")}${suffix(name)}`;

@@ -40,7 +40,10 @@ export interface Violation {
 }
 
 /** The pack configuration format: policy name (or "all") -> level, or { enforcementLevel?, ...config }. */
-export type PolicyPackConfig = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
+export type PolicyPackConfig = Record<
+  string,
+  EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)
+>;
 
 export const POLICY_CONFIG_DIR = path.join(ROOT, "policies", "config");
 
@@ -59,12 +62,18 @@ export function resolveConfig(
 ): Map<string, { level: EnforcementLevel; config: Record<string, unknown> }> {
   const names = new Set(policies.map((p) => p.name));
   for (const key of Object.keys(policyConfig)) {
-    if (key !== "all" && !names.has(key)) throw new UsageError(`policy config: "${key}" is not a policy of the pack`);
+    if (key !== "all" && !names.has(key))
+      throw new UsageError(`policy config: "${key}" is not a policy of the pack`);
   }
-  const levelOf = (entry: PolicyPackConfig[string] | undefined, key: string): EnforcementLevel | undefined => {
+  const levelOf = (
+    entry: PolicyPackConfig[string] | undefined,
+    key: string,
+  ): EnforcementLevel | undefined => {
     const level = typeof entry === "string" ? entry : entry?.enforcementLevel;
     if (level !== undefined && !LEVELS.includes(level)) {
-      throw new UsageError(`policy config: ${key}.enforcementLevel "${level}" is not one of ${LEVELS.join(", ")}`);
+      throw new UsageError(
+        `policy config: ${key}.enforcementLevel "${level}" is not one of ${LEVELS.join(", ")}`,
+      );
     }
     return level;
   };
@@ -74,7 +83,9 @@ export function resolveConfig(
   for (const policy of policies) {
     const entry = policyConfig[policy.name];
     const level = levelOf(entry, policy.name) ?? all ?? policy.enforcementLevel ?? PACK_ENFORCEMENT_LEVEL;
-    const { enforcementLevel: _level, ...properties } = typeof entry === "object" && entry !== null ? entry : {};
+    const properties = typeof entry === "object" && entry !== null ? { ...entry } : {};
+    delete properties.enforcementLevel;
+      typeof entry === "object" && entry !== null ? entry : {};
     const config = structuredClone(properties) as Record<string, unknown>;
     if (policy.configSchema) {
       const validate = ajv.compile({ type: "object", ...policy.configSchema });
@@ -83,7 +94,9 @@ export function resolveConfig(
         throw new UsageError(`policy config: ${policy.name}: ${why}`);
       }
     } else if (Object.keys(config).length > 0) {
-      throw new UsageError(`policy config: ${policy.name} takes no configuration (got ${Object.keys(config).join(", ")})`);
+      throw new UsageError(
+        `policy config: ${policy.name} takes no configuration (got ${Object.keys(config).join(", ")})`,
+      );
     }
     resolved.set(policy.name, { level, config });
   }
@@ -111,7 +124,9 @@ function policyResources(resources: ResourceEntry[]): PolicyResource[] {
       propertyDependencies: {},
       isType: (cls) => (cls as unknown as { __pulumiType?: string }).__pulumiType === r.type,
       asType: (cls) =>
-        (cls as unknown as { __pulumiType?: string }).__pulumiType === r.type ? (r.inputs as never) : undefined,
+        (cls as unknown as { __pulumiType?: string }).__pulumiType === r.type
+          ? (r.inputs as never)
+          : undefined,
     };
     byUrn.set(r.urn, resource);
     return resource;
@@ -145,15 +160,24 @@ export async function runPolicies(
     const getConfig = <T extends object>() => structuredClone(config) as T;
     const run = async (urn: string, check: (report: (message: string, urn?: string) => void) => unknown) => {
       try {
-        await check((message, reported) => violations.push({ enforcementLevel, policy: policy.name, urn: reported ?? urn, message }));
+        await check((message, reported) =>
+          violations.push({ enforcementLevel, policy: policy.name, urn: reported ?? urn, message }),
+        );
       } catch (e) {
         if (e instanceof NotApplicable) return;
         // A policy that crashes has not checked anything: that must not pass silently.
-        violations.push({ enforcementLevel: "mandatory", policy: policy.name, urn, message: `policy failed: ${(e as Error).message}` });
+        violations.push({
+          enforcementLevel: "mandatory",
+          policy: policy.name,
+          urn,
+          message: `policy failed: ${(e as Error).message}`,
+        });
       }
     };
     if (isStackPolicy(policy)) {
-      await run(stackUrn, (report) => policy.validateStack({ resources: list, stackTags, getConfig, notApplicable }, report));
+      await run(stackUrn, (report) =>
+        policy.validateStack({ resources: list, stackTags, getConfig, notApplicable }, report),
+      );
       continue;
     }
     const validations = [policy.validateResource ?? []].flat();
@@ -198,9 +222,15 @@ function environmentTag(resources: ResourceEntry[]): string | undefined {
 /** The violations as a table, mandatory first. */
 export function formatViolations(violations: Violation[]): string {
   const sorted = [...violations].sort(
-    (a, b) => a.enforcementLevel.localeCompare(b.enforcementLevel) * -1 || a.policy.localeCompare(b.policy) || a.urn.localeCompare(b.urn),
+    (a, b) =>
+      a.enforcementLevel.localeCompare(b.enforcementLevel) * -1 ||
+      a.policy.localeCompare(b.policy) ||
+      a.urn.localeCompare(b.urn),
   );
-  const rows = [["LEVEL", "POLICY", "RESOURCE", "MESSAGE"], ...sorted.map((v) => [v.enforcementLevel, v.policy, v.urn, v.message])];
+  const rows = [
+    ["LEVEL", "POLICY", "RESOURCE", "MESSAGE"],
+    ...sorted.map((v) => [v.enforcementLevel, v.policy, v.urn, v.message]),
+  ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join("  ")).join("\n");
 }
@@ -238,7 +268,8 @@ export async function main(argv: string[]): Promise<number> {
     let configFile = options.config;
     if (!configFile) {
       const stack = options.stack ?? environmentTag(resources);
-      if (!stack) throw new UsageError("cannot tell the stack: pass --stack or --config (no environment tag found)");
+      if (!stack)
+        throw new UsageError("cannot tell the stack: pass --stack or --config (no environment tag found)");
       configFile = path.join(POLICY_CONFIG_DIR, `${stack}.json`);
     }
     const violations = await runPolicies(resources, readPolicyConfig(configFile));

@@ -40,7 +40,11 @@ export const ISTIO_MTLS_SCRAPE = {
 function volumeClaim(size: string): Record<string, unknown> {
   return {
     volumeClaimTemplate: {
-      spec: { storageClassName: STORAGE_CLASS, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } },
+      spec: {
+        storageClassName: STORAGE_CLASS,
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: size } },
+      },
     },
   };
 }
@@ -49,7 +53,9 @@ function volumeClaim(size: string): Record<string, unknown> {
  * kube-prometheus-stack values. Prometheus selects rules, ServiceMonitors and PodMonitors by MONITORING_SELECTOR in
  * every namespace (the *NilUsesHelmValues flags off so the chart's own release label is not required instead).
  */
-export function prometheusStackValues(o: Pick<ObservabilitySettings, "prometheus" | "alertmanager" | "grafana">): Record<string, unknown> {
+export function prometheusStackValues(
+  o: Pick<ObservabilitySettings, "prometheus" | "alertmanager" | "grafana">,
+): Record<string, unknown> {
   const selector = { matchLabels: { ...MONITORING_SELECTOR } };
   const [dashboardLabel, dashboardValue] = Object.entries(GRAFANA_DASHBOARD_LABEL)[0];
   return {
@@ -82,7 +88,8 @@ export function prometheusStackValues(o: Pick<ObservabilitySettings, "prometheus
             "traffic.sidecar.istio.io/includeInboundPorts": "",
             "traffic.sidecar.istio.io/includeOutboundIPRanges": "",
             "proxy.istio.io/config": "proxyMetadata:\n  OUTPUT_CERTS: /etc/istio-output-certs\n",
-            "sidecar.istio.io/userVolumeMount": '[{"name": "istio-certs", "mountPath": "/etc/istio-output-certs"}]',
+            "sidecar.istio.io/userVolumeMount":
+              '[{"name": "istio-certs", "mountPath": "/etc/istio-output-certs"}]',
           },
         },
         volumes: [{ name: "istio-certs", emptyDir: { medium: "Memory" } }],
@@ -105,10 +112,21 @@ export function prometheusStackValues(o: Pick<ObservabilitySettings, "prometheus
       // SQLite on a ReadWriteOnce disk cannot be shared: persist only a single replica; dashboards come from ConfigMaps.
       persistence:
         o.grafana.replicas === 1
-          ? { enabled: true, type: "sts", storageClassName: STORAGE_CLASS, accessModes: ["ReadWriteOnce"], size: o.grafana.storage }
+          ? {
+              enabled: true,
+              type: "sts",
+              storageClassName: STORAGE_CLASS,
+              accessModes: ["ReadWriteOnce"],
+              size: o.grafana.storage,
+            }
           : { enabled: false },
       sidecar: {
-        dashboards: { enabled: true, label: dashboardLabel, labelValue: dashboardValue, searchNamespace: "ALL" },
+        dashboards: {
+          enabled: true,
+          label: dashboardLabel,
+          labelValue: dashboardValue,
+          searchNamespace: "ALL",
+        },
         datasources: { enabled: true },
       },
     },

@@ -4,7 +4,13 @@ import { ENVIRONMENT_PROPERTY, appliesToProperty, configOf, requireEnvironment, 
 const configSchema = schema({
   environment: ENVIRONMENT_PROPERTY,
   appliesTo: appliesToProperty(["prod"]),
-  minZones: { type: "integer", minimum: 1, maximum: 3, default: 3, description: "Zones each node pool spans." },
+  minZones: {
+    type: "integer",
+    minimum: 1,
+    maximum: 3,
+    default: 3,
+    description: "Zones each node pool spans.",
+  },
 });
 
 interface Config {
@@ -25,7 +31,8 @@ export const aksAvailabilityZones: ResourceValidationPolicy = {
     if (args.type === "azure-native:containerservice:AgentPool") {
       pools.push({ name: args.props.agentPoolName ?? args.name, zones: args.props.availabilityZones });
     } else if (args.type === "azure-native:containerservice:ManagedCluster") {
-      for (const p of args.props.agentPoolProfiles ?? []) pools.push({ name: p.name, zones: p.availabilityZones });
+      for (const p of args.props.agentPoolProfiles ?? [])
+        pools.push({ name: p.name, zones: p.availabilityZones });
     } else {
       return;
     }

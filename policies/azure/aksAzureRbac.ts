@@ -9,7 +9,8 @@ export const aksAzureRbac: ResourceValidationPolicy = {
   validateResource: (args, reportViolation) => {
     if (args.type !== "azure-native:containerservice:ManagedCluster") return;
     const aad = args.props.aadProfile;
-    if (aad?.managed !== true) reportViolation("aadProfile.managed must be true (managed Entra ID integration).");
+    if (aad?.managed !== true)
+      reportViolation("aadProfile.managed must be true (managed Entra ID integration).");
     if (aad?.enableAzureRBAC !== true) reportViolation("aadProfile.enableAzureRBAC must be true.");
     if (args.props.enableRBAC === false) reportViolation("enableRBAC must not be false.");
   },

@@ -9,7 +9,9 @@ export const aksLocalAccountsDisabled: ResourceValidationPolicy = {
   validateResource: (args, reportViolation) => {
     if (args.type !== "azure-native:containerservice:ManagedCluster") return;
     if (args.props.disableLocalAccounts !== true) {
-      reportViolation("disableLocalAccounts must be true (the admin kubeconfig bypasses Entra ID and Azure RBAC).");
+      reportViolation(
+        "disableLocalAccounts must be true (the admin kubeconfig bypasses Entra ID and Azure RBAC).",
+      );
     }
   },
 };

@@ -21,7 +21,9 @@ export const aksUserPoolAutoscaling: ResourceValidationPolicy = {
       if (pool.enableAutoScaling !== true) {
         reportViolation(`user pool "${pool.name}" must set enableAutoScaling: true.`);
       } else if (!(pool.minCount >= 1 && pool.maxCount >= pool.minCount)) {
-        reportViolation(`user pool "${pool.name}" needs 1 <= minCount <= maxCount (got ${pool.minCount}..${pool.maxCount}).`);
+        reportViolation(
+          `user pool "${pool.name}" needs 1 <= minCount <= maxCount (got ${pool.minCount}..${pool.maxCount}).`,
+        );
       }
     }
   },

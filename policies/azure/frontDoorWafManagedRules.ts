@@ -11,7 +11,8 @@ const configSchema = schema({
   minimumDefaultRuleSetVersion: {
     type: "number",
     default: 2,
-    description: "Lowest accepted major version of Microsoft_DefaultRuleSet (2.x is the one with anomaly scoring).",
+    description:
+      "Lowest accepted major version of Microsoft_DefaultRuleSet (2.x is the one with anomaly scoring).",
   },
 });
 
@@ -30,9 +31,13 @@ export const frontDoorWafManagedRules: ResourceValidationPolicy = {
   validateResource: (args, reportViolation) => {
     if (args.type !== "azure-native:frontdoor:Policy") return;
     const config = configOf<Config>(configSchema, args);
-    const sets = (args.props.managedRules?.managedRuleSets ?? []) as { ruleSetType: string; ruleSetVersion: string }[];
+    const sets = (args.props.managedRules?.managedRuleSets ?? []) as {
+      ruleSetType: string;
+      ruleSetVersion: string;
+    }[];
     for (const required of config.requiredRuleSets) {
-      if (!sets.some((s) => s.ruleSetType === required)) reportViolation(`managed rule set ${required} is missing.`);
+      if (!sets.some((s) => s.ruleSetType === required))
+        reportViolation(`managed rule set ${required} is missing.`);
     }
     for (const s of sets.filter((s) => s.ruleSetType === "Microsoft_DefaultRuleSet")) {
       if (!(parseFloat(s.ruleSetVersion) >= config.minimumDefaultRuleSetVersion)) {

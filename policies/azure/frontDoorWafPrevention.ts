@@ -16,7 +16,9 @@ export const frontDoorWafPrevention: ResourceValidationPolicy = {
     const environment = requireEnvironment(args, config, args.props);
     const settings = args.props.policySettings ?? {};
     if (settings.mode !== "Prevention") {
-      reportViolation(`policySettings.mode is ${settings.mode ?? "unset (Detection)"}; ${environment} needs "Prevention".`);
+      reportViolation(
+        `policySettings.mode is ${settings.mode ?? "unset (Detection)"}; ${environment} needs "Prevention".`,
+      );
     }
     if (settings.enabledState === "Disabled") reportViolation("policySettings.enabledState must be Enabled.");
   },

@@ -9,7 +9,9 @@ export const keyVaultPurgeProtection: ResourceValidationPolicy = {
   validateResource: (args, reportViolation) => {
     if (args.type !== "azure-native:keyvault:Vault") return;
     const properties = args.props.properties ?? {};
-    if (properties.enablePurgeProtection !== true) reportViolation("properties.enablePurgeProtection must be true.");
-    if (properties.enableSoftDelete === false) reportViolation("properties.enableSoftDelete must not be false.");
+    if (properties.enablePurgeProtection !== true)
+      reportViolation("properties.enablePurgeProtection must be true.");
+    if (properties.enableSoftDelete === false)
+      reportViolation("properties.enableSoftDelete must not be false.");
   },
 };

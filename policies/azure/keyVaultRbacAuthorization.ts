@@ -9,7 +9,9 @@ export const keyVaultRbacAuthorization: ResourceValidationPolicy = {
   validateResource: (args, reportViolation) => {
     if (args.type !== "azure-native:keyvault:Vault") return;
     const properties = args.props.properties ?? {};
-    if (properties.enableRbacAuthorization !== true) reportViolation("properties.enableRbacAuthorization must be true.");
-    if ((properties.accessPolicies ?? []).length > 0) reportViolation("properties.accessPolicies must be empty in RBAC mode.");
+    if (properties.enableRbacAuthorization !== true)
+      reportViolation("properties.enableRbacAuthorization must be true.");
+    if ((properties.accessPolicies ?? []).length > 0)
+      reportViolation("properties.accessPolicies must be empty in RBAC mode.");
   },
 };

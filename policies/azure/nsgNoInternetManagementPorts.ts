@@ -23,7 +23,9 @@ export const nsgNoInternetManagementPorts: ResourceValidationPolicy = {
     for (const rule of inboundFromInternet(nsgRules(args.type, args.name, args.props))) {
       const open = managementPorts.filter((port) => rule.ports.some((spec) => portCovers(spec, port)));
       if (open.length > 0) {
-        reportViolation(`rule "${rule.name}" allows inbound from the internet to management port(s) ${open.join(", ")}.`);
+        reportViolation(
+          `rule "${rule.name}" allows inbound from the internet to management port(s) ${open.join(", ")}.`,
+        );
       }
     }
   },

@@ -4,7 +4,13 @@ import { ENVIRONMENT_PROPERTY, appliesToProperty, configOf, requireEnvironment, 
 const configSchema = schema({
   environment: ENVIRONMENT_PROPERTY,
   appliesTo: appliesToProperty(["prod"]),
-  minRetentionDays: { type: "integer", minimum: 7, maximum: 35, default: 30, description: "Shortest PITR window." },
+  minRetentionDays: {
+    type: "integer",
+    minimum: 7,
+    maximum: 35,
+    default: 30,
+    description: "Shortest PITR window.",
+  },
 });
 
 interface Config {
@@ -16,7 +22,8 @@ interface Config {
 /** The dr stack restores from geo-redundant backups; without them a regional outage loses the data tier. */
 export const postgresGeoRedundantBackup: ResourceValidationPolicy = {
   name: "postgres-geo-redundant-backup",
-  description: "PostgreSQL flexible servers keep geo-redundant backups with at least 30 days of retention in production.",
+  description:
+    "PostgreSQL flexible servers keep geo-redundant backups with at least 30 days of retention in production.",
   enforcementLevel: "mandatory",
   severity: "high",
   configSchema,
@@ -25,7 +32,8 @@ export const postgresGeoRedundantBackup: ResourceValidationPolicy = {
     const config = configOf<Config>(configSchema, args);
     requireEnvironment(args, config, args.props);
     const backup = args.props.backup ?? {};
-    if (backup.geoRedundantBackup !== "Enabled") reportViolation('backup.geoRedundantBackup must be "Enabled".');
+    if (backup.geoRedundantBackup !== "Enabled")
+      reportViolation('backup.geoRedundantBackup must be "Enabled".');
     if (!(backup.backupRetentionDays >= config.minRetentionDays)) {
       reportViolation(
         `backup.backupRetentionDays is ${backup.backupRetentionDays ?? "unset (7)"}; at least ${config.minRetentionDays} needed.`,

@@ -16,7 +16,9 @@ export const postgresHighAvailability: ResourceValidationPolicy = {
     const environment = requireEnvironment(args, config, args.props);
     const mode = args.props.highAvailability?.mode;
     if (mode !== "ZoneRedundant") {
-      reportViolation(`highAvailability.mode is ${mode ?? "unset (Disabled)"}; ${environment} needs "ZoneRedundant".`);
+      reportViolation(
+        `highAvailability.mode is ${mode ?? "unset (Disabled)"}; ${environment} needs "ZoneRedundant".`,
+      );
     }
   },
 };

@@ -22,7 +22,9 @@ export const storageNoSharedKey: ResourceValidationPolicy = {
     const { exemptAccounts } = configOf<{ exemptAccounts: string[] }>(configSchema, args);
     if (exemptAccounts.includes(args.props.accountName) || exemptAccounts.includes(args.name)) return;
     if (args.props.allowSharedKeyAccess !== false) {
-      reportViolation("allowSharedKeyAccess must be false (use Entra ID); list the account in exemptAccounts if it cannot.");
+      reportViolation(
+        "allowSharedKeyAccess must be false (use Entra ID); list the account in exemptAccounts if it cannot.",
+      );
     }
   },
 };

@@ -12,7 +12,9 @@ export const storageSecureTransport: ResourceValidationPolicy = {
     if (args.type !== "azure-native:storage:StorageAccount") return;
     if (args.props.enableHttpsTrafficOnly !== true) reportViolation("enableHttpsTrafficOnly must be true.");
     if (!ACCEPTED_TLS.includes(args.props.minimumTlsVersion)) {
-      reportViolation(`minimumTlsVersion is ${args.props.minimumTlsVersion ?? "unset"}; it must be TLS1_2 or later.`);
+      reportViolation(
+        `minimumTlsVersion is ${args.props.minimumTlsVersion ?? "unset"}; it must be TLS1_2 or later.`,
+      );
     }
   },
 };

@@ -29,7 +29,10 @@ export const canaryHasServiceMonitor: StackValidationPolicy = {
   severity: "medium",
   configSchema,
   validateStack: (args, reportViolation) => {
-    const { monitoringSelector } = configOf<{ monitoringSelector: Record<string, string> }>(configSchema, args);
+    const { monitoringSelector } = configOf<{ monitoringSelector: Record<string, string> }>(
+      configSchema,
+      args,
+    );
     const services = objectsOf(args.resources, "core", "Service");
     const monitors = objectsOf(args.resources, "monitoring.coreos.com", "ServiceMonitor").filter((m) =>
       selects({ matchLabels: monitoringSelector }, m.props.metadata?.labels),
@@ -51,10 +54,15 @@ export const canaryHasServiceMonitor: StackValidationPolicy = {
         ...podLabels,
       ];
       const covered = monitors.some(
-        (m) => watches(m, canary.namespace) && serviceLabels.some((labels) => selects(m.props.spec?.selector, labels)),
+        (m) =>
+          watches(m, canary.namespace) &&
+          serviceLabels.some((labels) => selects(m.props.spec?.selector, labels)),
       );
       if (!covered) {
-        reportViolation(`canaried service ${canary.namespace}/${name} has no ServiceMonitor selected by Prometheus (${JSON.stringify(monitoringSelector)}).`, canary.urn);
+        reportViolation(
+          `canaried service ${canary.namespace}/${name} has no ServiceMonitor selected by Prometheus (${JSON.stringify(monitoringSelector)}).`,
+          canary.urn,
+        );
       }
     }
   },

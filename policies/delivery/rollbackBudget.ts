@@ -9,7 +9,8 @@ const configSchema = schema({
     type: "integer",
     minimum: 1,
     default: 120,
-    description: "The stack's rollback budget: worst-case time from failing checks to traffic back on stable.",
+    description:
+      "The stack's rollback budget: worst-case time from failing checks to traffic back on stable.",
   },
 });
 

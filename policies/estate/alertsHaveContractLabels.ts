@@ -22,7 +22,8 @@ const configSchema = schema({
 /** Alertmanager routes by severity and team, and the canary gate selects by service: unlabelled alerts go astray. */
 export const alertsHaveContractLabels: ResourceValidationPolicy = {
   name: "alerts-have-contract-labels",
-  description: "Every alerting rule has the contract's labels (severity critical|warning|info, service, namespace, team) and annotations.",
+  description:
+    "Every alerting rule has the contract's labels (severity critical|warning|info, service, namespace, team) and annotations.",
   enforcementLevel: "mandatory",
   severity: "medium",
   configSchema,
@@ -35,7 +36,9 @@ export const alertsHaveContractLabels: ResourceValidationPolicy = {
       ];
       if (missing.length > 0) reportViolation(`alert ${rule.alert} lacks ${missing.join(", ")}.`);
       if (rule.labels.severity !== undefined && !SEVERITIES.includes(rule.labels.severity)) {
-        reportViolation(`alert ${rule.alert} severity "${rule.labels.severity}" is not one of ${SEVERITIES.join(", ")}.`);
+        reportViolation(
+          `alert ${rule.alert} severity "${rule.labels.severity}" is not one of ${SEVERITIES.join(", ")}.`,
+        );
       }
     }
   },

@@ -3,7 +3,12 @@ import { configOf, schema } from "../lib/config";
 import { autoscalersOf, objectsOf } from "../lib/kubernetes";
 
 const configSchema = schema({
-  exemptWorkloads: { type: "array", items: { type: "string" }, default: [], description: 'Deployments ("<namespace>/<name>") exempt.' },
+  exemptWorkloads: {
+    type: "array",
+    items: { type: "string" },
+    default: [],
+    description: 'Deployments ("<namespace>/<name>") exempt.',
+  },
 });
 
 /** Fixed replica counts either waste capacity or fall over at peak; every Deployment scales with its load. */
@@ -22,7 +27,10 @@ export const deploymentHasAutoscaler: StackValidationPolicy = {
         reportViolation(`Deployment ${deployment.ref} has no HPA or ScaledObject.`, deployment.urn);
       } else if (autoscalers.length > 1) {
         // KEDA creates its own HPA: a second autoscaler on the same Deployment makes them fight.
-        reportViolation(`Deployment ${deployment.ref} has ${autoscalers.length} autoscalers (${autoscalers.map((a) => a.ref).join(", ")}).`, deployment.urn);
+        reportViolation(
+          `Deployment ${deployment.ref} has ${autoscalers.length} autoscalers (${autoscalers.map((a) => a.ref).join(", ")}).`,
+          deployment.urn,
+        );
       }
     }
   },

@@ -3,7 +3,12 @@ import { configOf, schema } from "../lib/config";
 import { canaryTargets, hasPdb, objectsOf } from "../lib/kubernetes";
 
 const configSchema = schema({
-  exemptWorkloads: { type: "array", items: { type: "string" }, default: [], description: 'Deployments ("<namespace>/<name>") exempt.' },
+  exemptWorkloads: {
+    type: "array",
+    items: { type: "string" },
+    default: [],
+    description: 'Deployments ("<namespace>/<name>") exempt.',
+  },
 });
 
 /** Every Deployment of the estate serves traffic that a node drain must not take down all at once. */

@@ -10,7 +10,8 @@ const configSchema = schema({
     type: "array",
     items: { type: "string" },
     default: [],
-    description: "Namespaces whose data must be backed up within the RPO (the application and data-bearing ones).",
+    description:
+      "Namespaces whose data must be backed up within the RPO (the application and data-bearing ones).",
   },
 });
 
@@ -31,7 +32,8 @@ function includes(schedule: K8sObject, namespace: string): boolean {
 /** The data lost in a disaster is at most the gap between two backups: that gap must fit the RPO. */
 export const veleroSchedulesMeetRpo: StackValidationPolicy = {
   name: "velero-schedules-meet-rpo",
-  description: "Velero Schedules back up every protected namespace at least once per RPO and keep each backup until the next.",
+  description:
+    "Velero Schedules back up every protected namespace at least once per RPO and keep each backup until the next.",
   enforcementLevel: "mandatory",
   severity: "high",
   configSchema,
@@ -49,9 +51,13 @@ export const veleroSchedulesMeetRpo: StackValidationPolicy = {
       }
       const ttl = schedule.props.spec?.template?.ttl;
       // Velero writes TTLs as Go durations ("72h0m0s"); the estate writes the short form.
-      const ttlSeconds = typeof ttl === "string" && /^\d+[smhd]$/.test(ttl) ? durationSeconds(ttl) : undefined;
+      const ttlSeconds =
+        typeof ttl === "string" && /^\d+[smhd]$/.test(ttl) ? durationSeconds(ttl) : undefined;
       if (ttlSeconds !== undefined && ttlSeconds < interval) {
-        reportViolation(`Schedule ${schedule.ref} keeps backups ${ttl}, less than the ${humanDuration(interval)} between runs.`, schedule.urn);
+        reportViolation(
+          `Schedule ${schedule.ref} keeps backups ${ttl}, less than the ${humanDuration(interval)} between runs.`,
+          schedule.urn,
+        );
       }
       if (schedule.props.spec?.paused !== true && interval <= rpoSeconds) meeting.push(schedule);
     }

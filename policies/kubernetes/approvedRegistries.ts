@@ -16,7 +16,8 @@ const configSchema = schema({
 /** Images from arbitrary registries bypass the estate's scanning and geo-replication (ACR). */
 export const approvedRegistries: ResourceValidationPolicy = {
   name: "k8s-approved-registries",
-  description: "Every container image comes from an approved registry (the estate's ACR or a listed upstream).",
+  description:
+    "Every container image comes from an approved registry (the estate's ACR or a listed upstream).",
   enforcementLevel: "mandatory",
   severity: "high",
   configSchema,
@@ -25,7 +26,9 @@ export const approvedRegistries: ResourceValidationPolicy = {
     for (const { container } of containersOf(podSpecOf(args.type, args.props))) {
       if (typeof container.image !== "string") continue;
       if (!config.approvedRegistries.some((pattern) => imageMatches(container.image as string, pattern))) {
-        reportViolation(`container "${container.name}" image ${container.image} is not from an approved registry.`);
+        reportViolation(
+          `container "${container.name}" image ${container.image} is not from an approved registry.`,
+        );
       }
     }
   },

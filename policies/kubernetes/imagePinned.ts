@@ -17,7 +17,9 @@ export const imagePinned: ResourceValidationPolicy = {
       const ref = parseImage(container.image);
       if (ref.digest) continue;
       if (ref.tag === undefined || ref.tag === "latest") {
-        reportViolation(`container "${container.name}" image ${container.image} is not pinned (tag ${ref.tag ?? "none"}).`);
+        reportViolation(
+          `container "${container.name}" image ${container.image} is not pinned (tag ${ref.tag ?? "none"}).`,
+        );
       }
     }
   },

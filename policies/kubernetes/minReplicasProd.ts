@@ -5,7 +5,12 @@ import { isKind, objectRef } from "../lib/kubernetes";
 const configSchema = schema({
   environment: ENVIRONMENT_PROPERTY,
   appliesTo: appliesToProperty(["prod"]),
-  minReplicas: { type: "integer", minimum: 1, default: 2, description: "Fewest replicas a workload may run." },
+  minReplicas: {
+    type: "integer",
+    minimum: 1,
+    default: 2,
+    description: "Fewest replicas a workload may run.",
+  },
   exemptWorkloads: {
     type: "array",
     items: { type: "string" },
@@ -24,7 +29,8 @@ interface Config {
 /** One replica is one eviction or one crash away from an outage. */
 export const minReplicasProd: ResourceValidationPolicy = {
   name: "k8s-min-replicas-prod",
-  description: "In production, workloads run at least two replicas: fixed counts and autoscaler minimums alike.",
+  description:
+    "In production, workloads run at least two replicas: fixed counts and autoscaler minimums alike.",
   enforcementLevel: "mandatory",
   severity: "high",
   configSchema,

@@ -17,7 +17,8 @@ const configSchema = schema({
 /** Without an enforce label a namespace admits privileged pods silently. */
 export const namespacePsaLabels: ResourceValidationPolicy = {
   name: "k8s-namespace-psa-labels",
-  description: "Namespaces enforce a Pod Security Admission level (baseline or restricted; privileged only as an exception).",
+  description:
+    "Namespaces enforce a Pod Security Admission level (baseline or restricted; privileged only as an exception).",
   enforcementLevel: "mandatory",
   severity: "medium",
   configSchema,

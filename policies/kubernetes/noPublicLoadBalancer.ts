@@ -37,7 +37,9 @@ export const noPublicLoadBalancer: ResourceValidationPolicy = {
     }
     if (service.type !== "LoadBalancer") return;
     const { allowedLoadBalancers } = configOf<{ allowedLoadBalancers: string[] }>(configSchema, args);
-    if (!allowedLoadBalancers.includes(ref)) reportViolation(`${ref} has a LoadBalancer Service; only the ingress gateway may.`);
-    if (String(service.annotations?.[INTERNAL]) !== "true") reportViolation(`${ref}'s LoadBalancer is not internal (${INTERNAL}: "true").`);
+    if (!allowedLoadBalancers.includes(ref))
+      reportViolation(`${ref} has a LoadBalancer Service; only the ingress gateway may.`);
+    if (String(service.annotations?.[INTERNAL]) !== "true")
+      reportViolation(`${ref}'s LoadBalancer is not internal (${INTERNAL}: "true").`);
   },
 };

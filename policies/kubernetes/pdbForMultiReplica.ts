@@ -2,7 +2,10 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { autoscalersOf, canaryTargets, hasPdb, objectsOf } from "../lib/kubernetes";
 
 /** The most replicas a workload may run: its fixed count, or its autoscaler's maximum. */
-function maxReplicas(replicas: number | undefined, autoscalers: { props: Record<string, unknown> }[]): number {
+function maxReplicas(
+  replicas: number | undefined,
+  autoscalers: { props: Record<string, unknown> }[],
+): number {
   const maxima = autoscalers.map((a) => {
     const spec = (a.props.spec ?? {}) as { maxReplicas?: number; maxReplicaCount?: number };
     return spec.maxReplicas ?? spec.maxReplicaCount ?? 100;
@@ -13,7 +16,8 @@ function maxReplicas(replicas: number | undefined, autoscalers: { props: Record<
 /** Node drains and upgrades evict every replica at once unless a PodDisruptionBudget holds some back. */
 export const pdbForMultiReplica: StackValidationPolicy = {
   name: "k8s-pdb-for-multi-replica",
-  description: "Every Deployment or StatefulSet that can run more than one replica has a PodDisruptionBudget.",
+  description:
+    "Every Deployment or StatefulSet that can run more than one replica has a PodDisruptionBudget.",
   enforcementLevel: "mandatory",
   severity: "medium",
   validateStack: (args, reportViolation) => {
@@ -25,7 +29,10 @@ export const pdbForMultiReplica: StackValidationPolicy = {
         const isCanaried = kind === "Deployment" && canaried.has(workload.ref);
         if (!hasPdb(args.resources, workload, isCanaried)) {
           const whose = isCanaried ? " (its Flagger primary's pods)" : "";
-          reportViolation(`${kind} ${workload.ref} runs up to ${max} replicas but no PodDisruptionBudget selects its pods${whose}.`, workload.urn);
+          reportViolation(
+            `${kind} ${workload.ref} runs up to ${max} replicas but no PodDisruptionBudget selects its pods${whose}.`,
+            workload.urn,
+          );
         }
       }
     }

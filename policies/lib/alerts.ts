@@ -16,7 +16,12 @@ export function alertRules(type: string, props: Props): AlertRule[] {
   for (const group of props.spec?.groups ?? []) {
     for (const rule of group.rules ?? []) {
       if (typeof rule.alert !== "string") continue;
-      rules.push({ alert: rule.alert, expr: String(rule.expr ?? ""), labels: rule.labels ?? {}, annotations: rule.annotations ?? {} });
+      rules.push({
+        alert: rule.alert,
+        expr: String(rule.expr ?? ""),
+        labels: rule.labels ?? {},
+        annotations: rule.annotations ?? {},
+      });
     }
   }
   return rules;

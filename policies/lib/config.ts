@@ -44,7 +44,10 @@ export function configOf<T extends object>(
 }
 
 /** The stack environment: from config, else from the resource's `environment` tag. */
-export function environmentOf(config: { environment?: string }, props?: Record<string, unknown>): string | undefined {
+export function environmentOf(
+  config: { environment?: string },
+  props?: Record<string, unknown>,
+): string | undefined {
   if (config.environment) return config.environment;
   const tags = props?.tags as Record<string, unknown> | undefined;
   return typeof tags?.environment === "string" ? tags.environment : undefined;
@@ -60,7 +63,8 @@ export function requireEnvironment(
   props?: Record<string, unknown>,
 ): string {
   const environment = environmentOf(config, props);
-  if (!environment) return args.notApplicable("stack environment unknown: set the policy's `environment` config");
+  if (!environment)
+    return args.notApplicable("stack environment unknown: set the policy's `environment` config");
   if (!(config.appliesTo ?? []).includes(environment)) {
     return args.notApplicable(`applies to ${(config.appliesTo ?? []).join(", ")}, not ${environment}`);
   }

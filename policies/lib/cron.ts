@@ -23,7 +23,8 @@ function field(spec: string, min: number, max: number): Set<number> {
     const low = match[1] === "*" ? min : Number(match[2]);
     const high = match[1] === "*" ? max : match[3] !== undefined ? Number(match[3]) : match[4] ? max : low;
     const step = match[4] ? Number(match[4]) : 1;
-    if (low < min || high > max || low > high || step < 1) throw new Error(`"${spec}" is out of range ${min}-${max}`);
+    if (low < min || high > max || low > high || step < 1)
+      throw new Error(`"${spec}" is out of range ${min}-${max}`);
     for (let v = low; v <= high; v += step) values.add(v);
   }
   return values;

@@ -24,7 +24,8 @@ export function parseImage(image: string): ImageRef {
     rest = rest.slice(0, colon);
   }
   const [first, ...others] = rest.split("/");
-  const hasRegistry = others.length > 0 && (first.includes(".") || first.includes(":") || first === "localhost");
+  const hasRegistry =
+    others.length > 0 && (first.includes(".") || first.includes(":") || first === "localhost");
   const registry = hasRegistry ? first : "docker.io";
   let repository = hasRegistry ? others.join("/") : rest;
   if (registry === "docker.io" && !repository.includes("/")) repository = `library/${repository}`;

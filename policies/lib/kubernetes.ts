@@ -86,7 +86,11 @@ export function selects(selector: Props | undefined, labels: Record<string, stri
   if (!selector) return false;
   const have = labels ?? {};
   const matchLabels = (selector.matchLabels ?? {}) as Record<string, string>;
-  const expressions = (selector.matchExpressions ?? []) as { key: string; operator: string; values?: string[] }[];
+  const expressions = (selector.matchExpressions ?? []) as {
+    key: string;
+    operator: string;
+    values?: string[];
+  }[];
   if (Object.keys(matchLabels).length === 0 && expressions.length === 0) return true;
   for (const [k, v] of Object.entries(matchLabels)) if (have[k] !== v) return false;
   for (const e of expressions) {
@@ -111,7 +115,11 @@ export interface K8sObject {
 }
 
 /** The stack's objects of one kind (any version). */
-export function objectsOf(resources: { type: string; urn: string; props: Props }[], group: string, kind: string): K8sObject[] {
+export function objectsOf(
+  resources: { type: string; urn: string; props: Props }[],
+  group: string,
+  kind: string,
+): K8sObject[] {
   return resources
     .filter((r) => isKind(r.type, group, kind))
     .map((r) => ({
@@ -144,13 +152,18 @@ export function canaryTargets(resources: { type: string; urn: string; props: Pro
   const targets = new Set<string>();
   for (const canary of objectsOf(resources, "flagger.app", "Canary")) {
     const target = canary.props.spec?.targetRef;
-    if (target?.name && (target.kind ?? "Deployment") === "Deployment") targets.add(`${canary.namespace}/${target.name}`);
+    if (target?.name && (target.kind ?? "Deployment") === "Deployment")
+      targets.add(`${canary.namespace}/${target.name}`);
   }
   return targets;
 }
 
 /** Whether a PodDisruptionBudget in the workload's namespace selects the pods that serve its traffic. */
-export function hasPdb(resources: { type: string; urn: string; props: Props }[], workload: K8sObject, canaried: boolean): boolean {
+export function hasPdb(
+  resources: { type: string; urn: string; props: Props }[],
+  workload: K8sObject,
+  canaried: boolean,
+): boolean {
   const labels = servingPodLabels(workload, canaried);
   return objectsOf(resources, "policy", "PodDisruptionBudget").some(
     (pdb) => pdb.namespace === workload.namespace && selects(pdb.props.spec?.selector, labels),
@@ -169,16 +182,22 @@ export function autoscalersOf(
   });
   const scaled = objectsOf(resources, "keda.sh", "ScaledObject").filter((s) => {
     const ref = s.props.spec?.scaleTargetRef ?? {};
-    return s.namespace === workload.namespace && (ref.kind ?? "Deployment") === kind && ref.name === workload.name;
+    return (
+      s.namespace === workload.namespace && (ref.kind ?? "Deployment") === kind && ref.name === workload.name
+    );
   });
   return [...hpas, ...scaled];
 }
 
 /** The Canaries of a stack with the Deployment each targets (which may be missing). */
-export function canaries(resources: { type: string; urn: string; props: Props }[]): { canary: K8sObject; target?: K8sObject }[] {
+export function canaries(
+  resources: { type: string; urn: string; props: Props }[],
+): { canary: K8sObject; target?: K8sObject }[] {
   const deployments = objectsOf(resources, "apps", "Deployment");
   return objectsOf(resources, "flagger.app", "Canary").map((canary) => ({
     canary,
-    target: deployments.find((d) => d.namespace === canary.namespace && d.name === canary.props.spec?.targetRef?.name),
+    target: deployments.find(
+      (d) => d.namespace === canary.namespace && d.name === canary.props.spec?.targetRef?.name,
+    ),
   }));
 }

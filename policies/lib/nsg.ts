@@ -28,7 +28,8 @@ function ruleOf(name: string, r: Props): NsgRule {
 
 /** The rules a resource declares, or none when it is neither an NSG nor a security rule. */
 export function nsgRules(type: string, name: string, props: Props): NsgRule[] {
-  if (type === "azure-native:network:SecurityRule") return [ruleOf(props.securityRuleName ?? props.name ?? name, props)];
+  if (type === "azure-native:network:SecurityRule")
+    return [ruleOf(props.securityRuleName ?? props.name ?? name, props)];
   if (type === "azure-native:network:NetworkSecurityGroup") {
     return ((props.securityRules ?? []) as Props[]).map((r, i) => ruleOf(r.name ?? `#${i}`, r));
   }

@@ -12,22 +12,30 @@ function inMesh(host: string): boolean {
  */
 export const istioMutualTls: ResourceValidationPolicy = {
   name: "mesh-istio-mutual-tls",
-  description: "Traffic policies towards in-mesh hosts (DestinationRules, Flagger Canary service blocks) use ISTIO_MUTUAL TLS.",
+  description:
+    "Traffic policies towards in-mesh hosts (DestinationRules, Flagger Canary service blocks) use ISTIO_MUTUAL TLS.",
   enforcementLevel: "mandatory",
   severity: "high",
   validateResource: (args, reportViolation) => {
     if (isKind(args.type, "flagger.app", "Canary")) {
       const mode = args.props.spec?.service?.trafficPolicy?.tls?.mode;
       if (mode !== "ISTIO_MUTUAL") {
-        reportViolation(`spec.service.trafficPolicy.tls.mode is ${mode ?? "unset"}; it must be ISTIO_MUTUAL.`);
+        reportViolation(
+          `spec.service.trafficPolicy.tls.mode is ${mode ?? "unset"}; it must be ISTIO_MUTUAL.`,
+        );
       }
     } else if (isKind(args.type, "networking.istio.io", "DestinationRule")) {
       const spec = args.props.spec ?? {};
       if (!inMesh(String(spec.host ?? ""))) return;
-      const policies = [spec.trafficPolicy, ...(spec.trafficPolicy?.portLevelSettings ?? []), ...(spec.subsets ?? []).map((s: { trafficPolicy?: unknown }) => s.trafficPolicy)];
+      const policies = [
+        spec.trafficPolicy,
+        ...(spec.trafficPolicy?.portLevelSettings ?? []),
+        ...(spec.subsets ?? []).map((s: { trafficPolicy?: unknown }) => s.trafficPolicy),
+      ];
       for (const policy of policies) {
         const mode = (policy as { tls?: { mode?: string } } | undefined)?.tls?.mode;
-        if (mode !== undefined && mode !== "ISTIO_MUTUAL") reportViolation(`tls.mode ${mode} towards in-mesh host ${spec.host}.`);
+        if (mode !== undefined && mode !== "ISTIO_MUTUAL")
+          reportViolation(`tls.mode ${mode} towards in-mesh host ${spec.host}.`);
       }
     }
   },

@@ -13,7 +13,11 @@ const POOL = "azure-native:containerservice:AgentPool";
 async function clusterOf(stack: "dev" | "staging" | "prod" | "dr") {
   const run = await rendered(stack);
   const [cluster] = ofType(run, CLUSTER);
-  return { run, cluster: cluster.inputs as Record<string, any>, pools: ofType(run, POOL).map((p) => p.inputs as Record<string, any>) };
+  return {
+    run,
+    cluster: cluster.inputs as Record<string, any>,
+    pools: ofType(run, POOL).map((p) => p.inputs as Record<string, any>),
+  };
 }
 
 describe("cluster", () => {
@@ -48,16 +52,26 @@ describe("cluster", () => {
 
   it("dev: no pool has zones", async () => {
     const { cluster, pools } = await clusterOf("dev");
-    for (const p of [...cluster.agentPoolProfiles, ...pools]) assert.equal(p.availabilityZones, undefined, p.name ?? p.agentPoolName);
+    for (const p of [...cluster.agentPoolProfiles, ...pools])
+      assert.equal(p.availabilityZones, undefined, p.name ?? p.agentPoolName);
   });
 
   it("an optional memory pool becomes a third user pool", async () => {
     const run = await renderWith("staging", (c) => {
-      c["aiwp-estate:cluster"].pools.memory = { vmSize: "Standard_E8s_v5", min: 1, max: 4, maxPods: 110, osDiskSizeGb: 128 };
+      c["aiwp-estate:cluster"].pools.memory = {
+        vmSize: "Standard_E8s_v5",
+        min: 1,
+        max: 4,
+        maxPods: 110,
+        osDiskSizeGb: 128,
+      };
     });
     const memory = ofType(run, POOL).find((p) => p.inputs.agentPoolName === "memory");
     assert.ok(memory);
-    assert.deepEqual([memory.inputs.vmSize, memory.inputs.minCount, memory.inputs.maxCount], ["Standard_E8s_v5", 1, 4]);
+    assert.deepEqual(
+      [memory.inputs.vmSize, memory.inputs.minCount, memory.inputs.maxCount],
+      ["Standard_E8s_v5", 1, 4],
+    );
   });
 
   for (const stack of ["dev", "prod"] as const) {
@@ -90,9 +104,15 @@ describe("cluster", () => {
     const { cluster } = await clusterOf("prod");
     assert.equal(cluster.oidcIssuerProfile.enabled, true);
     assert.equal(cluster.securityProfile.workloadIdentity.enabled, true);
-    assert.deepEqual(cluster.workloadAutoScalerProfile, { keda: { enabled: true }, verticalPodAutoscaler: { enabled: true } });
+    assert.deepEqual(cluster.workloadAutoScalerProfile, {
+      keda: { enabled: true },
+      verticalPodAutoscaler: { enabled: true },
+    });
     assert.equal(cluster.addonProfiles.azureKeyvaultSecretsProvider.config.enableSecretRotation, "true");
-    assert.match(cluster.addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID, /Microsoft.OperationalInsights\/workspaces\//);
+    assert.match(
+      cluster.addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID,
+      /Microsoft.OperationalInsights\/workspaces\//,
+    );
   });
 
   it("SLA tier outside dev, pinned version, upgrade channels and both planned maintenance windows", async () => {
@@ -101,9 +121,17 @@ describe("cluster", () => {
     assert.equal(prod.cluster.sku.tier, "Standard");
     assert.equal(dev.cluster.sku.tier, "Free");
     assert.equal(prod.cluster.kubernetesVersion, prod.run.config.settings.cluster.kubernetesVersion);
-    assert.deepEqual(prod.cluster.autoUpgradeProfile, { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" });
-    const windows = ofType(prod.run, "azure-native:containerservice:MaintenanceConfiguration").map((m) => m.inputs as Record<string, any>);
-    assert.deepEqual(windows.map((w) => w.configName).sort(), ["aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"]);
+    assert.deepEqual(prod.cluster.autoUpgradeProfile, {
+      upgradeChannel: "patch",
+      nodeOSUpgradeChannel: "NodeImage",
+    });
+    const windows = ofType(prod.run, "azure-native:containerservice:MaintenanceConfiguration").map(
+      (m) => m.inputs as Record<string, any>,
+    );
+    assert.deepEqual(windows.map((w) => w.configName).sort(), [
+      "aksManagedAutoUpgradeSchedule",
+      "aksManagedNodeOSUpgradeSchedule",
+    ]);
     for (const w of windows) {
       assert.deepEqual(w.maintenanceWindow.schedule, { weekly: { dayOfWeek: "Sunday", intervalWeeks: 1 } });
       assert.ok(w.maintenanceWindow.durationHours >= 4);
@@ -124,7 +152,10 @@ describe("cluster", () => {
     const grants = ofType(run, "azure-native:authorization:RoleAssignment").filter((r) =>
       String(r.inputs.roleDefinitionId).endsWith("4d97b98b-1d4f-4787-a291-c67834d212e7"),
     );
-    assert.deepEqual(grants.map((g) => String(g.inputs.scope).split("/").pop()).sort(), ["snet-aksNodes", "snet-ingress"]);
+    assert.deepEqual(grants.map((g) => String(g.inputs.scope).split("/").pop()).sort(), [
+      "snet-aksNodes",
+      "snet-ingress",
+    ]);
     const [cluster] = ofType(run, CLUSTER);
     assert.equal((cluster.inputs.identity as Record<string, any>).type, "UserAssigned");
   });
@@ -149,7 +180,16 @@ describe("cluster", () => {
           tags: {},
         },
         // Component transformations see each child's resource options as declared.
-        { transformations: [(a) => void seen.push({ type: a.type, ignoreChanges: a.opts.ignoreChanges, props: a.props }) as undefined] },
+        {
+          transformations: [
+            (a) =>
+              void seen.push({
+                type: a.type,
+                ignoreChanges: a.opts.ignoreChanges,
+                props: a.props,
+              }) as undefined,
+          ],
+        },
       );
       return {};
     });
@@ -165,7 +205,10 @@ describe("cluster", () => {
 
   it("exports a kubelogin credentials command, never --admin", async () => {
     const command = String((await clusterOf("prod")).run.outputs.getCredentialsCommand);
-    assert.match(command, /^az aks get-credentials --resource-group rg-aiwp-prod-platform --name aks-aiwp-prod --format azure/);
+    assert.match(
+      command,
+      /^az aks get-credentials --resource-group rg-aiwp-prod-platform --name aks-aiwp-prod --format azure/,
+    );
     assert.match(command, /kubelogin convert-kubeconfig -l azurecli/);
     assert.doesNotMatch(command, /--admin/);
     assert.equal(SYSTEM_TAINT, "CriticalAddonsOnly=true:NoSchedule");

@@ -59,7 +59,11 @@ describe("data tier", () => {
   it("dev: Redis snapshots hourly (rdb) without zones", async () => {
     const run = await rendered("dev");
     assert.equal(one(run, "azure-native:redisenterprise:RedisEnterprise").zones, undefined);
-    assert.deepEqual(one(run, "azure-native:redisenterprise:Database").persistence, { aofEnabled: false, rdbEnabled: true, rdbFrequency: "1h" });
+    assert.deepEqual(one(run, "azure-native:redisenterprise:Database").persistence, {
+      aofEnabled: false,
+      rdbEnabled: true,
+      rdbFrequency: "1h",
+    });
   });
 
   it("storage: GRS, no public blobs or shared keys, TLS 1.2, HTTPS only, cool at 90 days and archive at 365", async () => {

@@ -2,11 +2,15 @@ import * as assert from "node:assert/strict";
 import { ingressLoadBalancerIp, ingressPrivateLinkServiceName } from "../../lib/names";
 import { ofType, rendered, renderWith } from "../support/estate";
 
-const inputs = (run: Awaited<ReturnType<typeof rendered>>, type: string) => ofType(run, type).map((r) => r.inputs as Record<string, any>);
+const inputs = (run: Awaited<ReturnType<typeof rendered>>, type: string) =>
+  ofType(run, type).map((r) => r.inputs as Record<string, any>);
 
 describe("front door", () => {
   it("WAF is Prevention in prod and Detection in dev, enabled, Premium", async () => {
-    for (const [stack, mode] of [["prod", "Prevention"], ["dev", "Detection"]] as const) {
+    for (const [stack, mode] of [
+      ["prod", "Prevention"],
+      ["dev", "Detection"],
+    ] as const) {
       const [waf] = inputs(await rendered(stack), "azure-native:frontdoor:Policy");
       assert.equal(waf.policySettings.mode, mode, stack);
       assert.equal(waf.policySettings.enabledState, "Enabled");
@@ -17,7 +21,9 @@ describe("front door", () => {
   it("WAF runs DefaultRuleSet 2.1 blocking, the bot manager and a per-minute rate limit from settings", async () => {
     const run = await rendered("prod");
     const [waf] = inputs(run, "azure-native:frontdoor:Policy");
-    const sets = waf.managedRules.managedRuleSets.map((s: any) => `${s.ruleSetType}@${s.ruleSetVersion}:${s.ruleSetAction ?? ""}`);
+    const sets = waf.managedRules.managedRuleSets.map(
+      (s: any) => `${s.ruleSetType}@${s.ruleSetVersion}:${s.ruleSetAction ?? ""}`,
+    );
     assert.deepEqual(sets, ["Microsoft_DefaultRuleSet@2.1:Block", "Microsoft_BotManagerRuleSet@1.1:"]);
     const [rule] = waf.customRules.rules;
     assert.equal(rule.ruleType, "RateLimitRule");
@@ -33,7 +39,12 @@ describe("front door", () => {
     assert.equal(primary.hostName, ingressLoadBalancerIp(run.config.settings));
     assert.equal(primary.originHostHeader, run.config.settings.edge.customDomain);
     const pls = primary.sharedPrivateLinkResource;
-    assert.match(pls.privateLink.id, new RegExp(`/resourceGroups/rg-aiwp-prod-aks-nodes/providers/Microsoft.Network/privateLinkServices/${ingressPrivateLinkServiceName("aiwp-prod")}$`));
+    assert.match(
+      pls.privateLink.id,
+      new RegExp(
+        `/resourceGroups/rg-aiwp-prod-aks-nodes/providers/Microsoft.Network/privateLinkServices/${ingressPrivateLinkServiceName("aiwp-prod")}$`,
+      ),
+    );
     assert.equal(pls.privateLinkLocation, "eastus");
     // The ingress address lies in the ingress subnet (prod 10.0.16.0/24).
     assert.equal(primary.hostName, "10.0.16.10");
@@ -58,10 +69,17 @@ describe("front door", () => {
       probeIntervalInSeconds: run.config.settings.edge.healthProbeIntervalSeconds,
     });
     const custom = await renderWith("staging", (c) => {
-      c["aiwp-estate:edge"] = { ...c["aiwp-estate:edge"], healthProbePath: "/healthz", healthProbeIntervalSeconds: 60 };
+      c["aiwp-estate:edge"] = {
+        ...c["aiwp-estate:edge"],
+        healthProbePath: "/healthz",
+        healthProbeIntervalSeconds: 60,
+      };
     });
     const [g2] = inputs(custom, "azure-native:cdn:AFDOriginGroup");
-    assert.deepEqual([g2.healthProbeSettings.probePath, g2.healthProbeSettings.probeIntervalInSeconds], ["/healthz", 60]);
+    assert.deepEqual(
+      [g2.healthProbeSettings.probePath, g2.healthProbeSettings.probeIntervalInSeconds],
+      ["/healthz", 60],
+    );
   });
 
   it("routes HTTPS only (HTTP redirected), custom domain with a managed TLS 1.2 certificate, WAF attached to both domains", async () => {
@@ -72,14 +90,23 @@ describe("front door", () => {
     assert.deepEqual([...route.supportedProtocols].sort(), ["Http", "Https"]);
     const [domain] = inputs(run, "azure-native:cdn:AFDCustomDomain");
     assert.equal(domain.hostName, "app.aiwp.example.com");
-    assert.deepEqual(domain.tlsSettings, { certificateType: "ManagedCertificate", minimumTlsVersion: "TLS12" });
+    assert.deepEqual(domain.tlsSettings, {
+      certificateType: "ManagedCertificate",
+      minimumTlsVersion: "TLS12",
+    });
     assert.ok(route.customDomains.some((d: any) => d.id.endsWith("/app-aiwp-example-com")));
     const [policy] = inputs(run, "azure-native:cdn:SecurityPolicy");
     assert.equal(policy.parameters.type, "WebApplicationFirewall");
     assert.match(policy.parameters.wafPolicy.id, /\/wafaiwpprod$/);
     const domains = policy.parameters.associations[0].domains.map((d: any) => d.id);
-    assert.ok(domains.some((id: string) => id.endsWith("/fde-aiwp-prod")), "the endpoint's default domain");
-    assert.ok(domains.some((id: string) => id.endsWith("/app-aiwp-example-com")), "the custom domain");
+    assert.ok(
+      domains.some((id: string) => id.endsWith("/fde-aiwp-prod")),
+      "the endpoint's default domain",
+    );
+    assert.ok(
+      domains.some((id: string) => id.endsWith("/app-aiwp-example-com")),
+      "the custom domain",
+    );
   });
 
   it("exports the Front Door endpoint host name", async () => {

@@ -20,9 +20,16 @@ describe("key vault", () => {
 
   it("is reached through a private endpoint registered in the vaultcore zone", async () => {
     const run = await rendered("prod");
-    const pe = ofType(run, "azure-native:network:PrivateEndpoint").find((p) => p.name.includes("-keyvault-"))!;
+    const pe = ofType(run, "azure-native:network:PrivateEndpoint").find((p) =>
+      p.name.includes("-keyvault-"),
+    )!;
     assert.deepEqual((pe.inputs.privateLinkServiceConnections as any[])[0].groupIds, ["vault"]);
-    const group = ofType(run, "azure-native:network:PrivateDnsZoneGroup").find((g) => g.name.includes("-keyvault-"))!;
-    assert.match((group.inputs.privateDnsZoneConfigs as any[])[0].privateDnsZoneId, /privatelink\.vaultcore\.azure\.net$/);
+    const group = ofType(run, "azure-native:network:PrivateDnsZoneGroup").find((g) =>
+      g.name.includes("-keyvault-"),
+    )!;
+    assert.match(
+      (group.inputs.privateDnsZoneConfigs as any[])[0].privateDnsZoneId,
+      /privatelink\.vaultcore\.azure\.net$/,
+    );
   });
 });

@@ -9,7 +9,9 @@ type Kubeconfig = { users: { name: string; user: Record<string, any> }[] };
 describe("kubernetes provider", () => {
   it("authenticates through kubelogin exec in the stack's login mode, with no static credentials", async () => {
     const run = await rendered("prod");
-    const [provider] = ofType(run, "pulumi:providers:kubernetes").filter((p) => p.name.endsWith("-kubernetes-k8s"));
+    const [provider] = ofType(run, "pulumi:providers:kubernetes").filter((p) =>
+      p.name.endsWith("-kubernetes-k8s"),
+    );
     const raw = provider.inputs.kubeconfig as { value: string } | string;
     const doc = yaml.load(typeof raw === "string" ? raw : raw.value) as Kubeconfig;
     assert.equal(doc.users.length, 1);
@@ -24,7 +26,9 @@ describe("kubernetes provider", () => {
 
   it("keeps the kubeconfig secret", async () => {
     const run = await rendered("prod");
-    const [provider] = ofType(run, "pulumi:providers:kubernetes").filter((p) => p.name.endsWith("-kubernetes-k8s"));
+    const [provider] = ofType(run, "pulumi:providers:kubernetes").filter((p) =>
+      p.name.endsWith("-kubernetes-k8s"),
+    );
     // A secret input is serialized with Pulumi's secret signature rather than as a plain string.
     assert.equal(typeof provider.inputs.kubeconfig, "object");
     assert.ok(Object.keys(provider.inputs.kubeconfig as object).includes("4dabf18193072939515e22adb298388d"));
@@ -32,12 +36,22 @@ describe("kubernetes provider", () => {
 
   it("uses workloadidentity login in CI when configured, and renders YAML to a directory when asked", async () => {
     const run = await renderWith("dev", (c) => {
-      c["aiwp-estate:cluster"] = { ...c["aiwp-estate:cluster"], kubeloginMode: "workloadidentity", renderYamlToDirectory: "out/dev-yaml" };
+      c["aiwp-estate:cluster"] = {
+        ...c["aiwp-estate:cluster"],
+        kubeloginMode: "workloadidentity",
+        renderYamlToDirectory: "out/dev-yaml",
+      };
     });
-    const [provider] = ofType(run, "pulumi:providers:kubernetes").filter((p) => p.name.endsWith("-kubernetes-k8s"));
+    const [provider] = ofType(run, "pulumi:providers:kubernetes").filter((p) =>
+      p.name.endsWith("-kubernetes-k8s"),
+    );
     assert.equal(provider.inputs.renderYamlToDirectory, "out/dev-yaml");
     const raw = provider.inputs.kubeconfig as { value: string };
-    assert.deepEqual((yaml.load(raw.value) as Kubeconfig).users[0].user.exec.args.slice(0, 3), ["get-token", "--login", "workloadidentity"]);
+    assert.deepEqual((yaml.load(raw.value) as Kubeconfig).users[0].user.exec.args.slice(0, 3), [
+      "get-token",
+      "--login",
+      "workloadidentity",
+    ]);
   });
 
   it("refuses a kubeconfig with client certificates or tokens (admin credentials)", () => {
@@ -50,6 +64,12 @@ describe("kubernetes provider", () => {
 
   it("rewrites the device-code login AKS hands out into a non-interactive one", () => {
     const out = yaml.load(kubeloginKubeconfig(mockKubeconfig("c", "c.example"), "spn")) as Kubeconfig;
-    assert.deepEqual(out.users[0].user.exec.args, ["get-token", "--login", "spn", "--server-id", AKS_SERVER_ID]);
+    assert.deepEqual(out.users[0].user.exec.args, [
+      "get-token",
+      "--login",
+      "spn",
+      "--server-id",
+      AKS_SERVER_ID,
+    ]);
   });
 });

@@ -4,7 +4,8 @@ import { INGRESS_SUBNET_NAME, NAMESPACES, RELEASES } from "../../lib/names";
 import { telemetrySpec } from "../../components/mesh";
 
 const release = async (stack: "prod" | "dev", name: string) =>
-  ofType(await rendered(stack), "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === name)!.inputs as Record<string, any>;
+  ofType(await rendered(stack), "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === name)!
+    .inputs as Record<string, any>;
 
 describe("mesh", () => {
   it("prod istiod keeps at least 2 replicas (HPA floor) with its PDB, on the system pool", async () => {
@@ -30,18 +31,29 @@ describe("mesh", () => {
     const pa = manifest(await rendered("prod"), "PeerAuthentication", "default", NAMESPACES.istio);
     assert.equal(pa.spec.mtls.mode, "STRICT");
     assert.equal(pa.spec.selector, undefined);
-    assert.equal(manifests(await rendered("prod"), "PeerAuthentication").filter((p) => p.spec.mtls.mode !== "STRICT").length, 0);
+    assert.equal(
+      manifests(await rendered("prod"), "PeerAuthentication").filter((p) => p.spec.mtls.mode !== "STRICT")
+        .length,
+      0,
+    );
   });
 
   it("a PERMISSIVE exception exists only as configured, labelled with its reason", async () => {
     const run = await renderWith("staging", (c) => {
       c["aiwp-estate:mesh"].permissiveExceptions = [
-        { namespace: "ai-workflow-staging", workload: "legacy-probe", reason: "scraped by an external probe without mTLS" },
+        {
+          namespace: "ai-workflow-staging",
+          workload: "legacy-probe",
+          reason: "scraped by an external probe without mTLS",
+        },
       ];
     });
     const permissive = manifests(run, "PeerAuthentication").filter((p) => p.spec.mtls.mode === "PERMISSIVE");
     assert.equal(permissive.length, 1);
-    assert.equal(permissive[0].metadata.annotations["aiwp.io/mtls-exception-reason"], "scraped by an external probe without mTLS");
+    assert.equal(
+      permissive[0].metadata.annotations["aiwp.io/mtls-exception-reason"],
+      "scraped by an external probe without mTLS",
+    );
   });
 
   it("Telemetry samples at the stack's rate and never drops the reporter label", async () => {
@@ -49,12 +61,17 @@ describe("mesh", () => {
     assert.equal(t.spec.tracing[0].randomSamplingPercentage, 100);
     const overrides = JSON.stringify(telemetrySpec(1).metrics);
     assert.doesNotMatch(overrides, /reporter/);
-    assert.equal(manifest(await rendered("prod"), "Telemetry", "mesh-default").spec.tracing[0].randomSamplingPercentage, 1);
+    assert.equal(
+      manifest(await rendered("prod"), "Telemetry", "mesh-default").spec.tracing[0].randomSamplingPercentage,
+      1,
+    );
   });
 
   it("the gateway requires a JWT except on health paths", async () => {
     const run = await rendered("prod");
-    assert.ok(manifest(run, "RequestAuthentication", "gateway-jwt", NAMESPACES.ingress).spec.jwtRules[0].jwksUri);
+    assert.ok(
+      manifest(run, "RequestAuthentication", "gateway-jwt", NAMESPACES.ingress).spec.jwtRules[0].jwksUri,
+    );
     const deny = manifest(run, "AuthorizationPolicy", "require-jwt", NAMESPACES.ingress).spec;
     assert.equal(deny.action, "DENY");
     assert.deepEqual(deny.rules[0].from[0].source.notRequestPrincipals, ["*"]);
@@ -62,7 +79,12 @@ describe("mesh", () => {
   });
 
   it("RabbitMQ accepts mesh traffic only from the application namespace", async () => {
-    const p = manifest(await rendered("prod"), "AuthorizationPolicy", "deny-other-namespaces", NAMESPACES.rabbitmq).spec;
+    const p = manifest(
+      await rendered("prod"),
+      "AuthorizationPolicy",
+      "deny-other-namespaces",
+      NAMESPACES.rabbitmq,
+    ).spec;
     assert.equal(p.action, "DENY");
     assert.deepEqual(p.rules[0].from[0].source.notNamespaces, ["ai-workflow-prod", NAMESPACES.rabbitmq]);
   });

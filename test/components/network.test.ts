@@ -6,8 +6,10 @@ import { ofType, rendered, STACKS } from "../support/estate";
 type Rule = Record<string, any>;
 
 const OPEN_SOURCES = new Set(["*", "internet", "0.0.0.0/0", "any"]);
-const sources = (r: Rule): string[] => [r.sourceAddressPrefix, ...(r.sourceAddressPrefixes ?? [])].filter(Boolean);
-const ports = (r: Rule): string[] => [r.destinationPortRange, ...(r.destinationPortRanges ?? [])].filter(Boolean);
+const sources = (r: Rule): string[] =>
+  [r.sourceAddressPrefix, ...(r.sourceAddressPrefixes ?? [])].filter(Boolean);
+const ports = (r: Rule): string[] =>
+  [r.destinationPortRange, ...(r.destinationPortRanges ?? [])].filter(Boolean);
 
 /** Whether a port range expression ("*", "22", "20-30") covers the port. */
 function coversPort(range: string, port: number): boolean {
@@ -26,19 +28,28 @@ describe("network", () => {
         const deny = inbound.find((r) => r.name === "DenyAllInbound");
         assert.ok(deny, `${nsg.name} has no DenyAllInbound`);
         assert.equal(deny.access, "Deny");
-        assert.deepEqual([deny.protocol, deny.sourceAddressPrefix, deny.destinationPortRange], ["*", "*", "*"]);
+        assert.deepEqual(
+          [deny.protocol, deny.sourceAddressPrefix, deny.destinationPortRange],
+          ["*", "*", "*"],
+        );
         assert.equal(deny.priority, DENY_ALL_PRIORITY);
-        for (const r of inbound.filter((x) => x !== deny)) assert.ok(r.priority < deny.priority, `${r.name} sits below the deny`);
+        for (const r of inbound.filter((x) => x !== deny))
+          assert.ok(r.priority < deny.priority, `${r.name} sits below the deny`);
       }
     });
 
     it(`${stack}: no NSG rule lets the internet reach SSH, RDP or any port`, async () => {
       for (const nsg of ofType(await rendered(stack), "azure-native:network:NetworkSecurityGroup")) {
-        for (const r of (nsg.inputs.securityRules as Rule[]).filter((x) => x.access === "Allow" && x.direction === "Inbound")) {
+        for (const r of (nsg.inputs.securityRules as Rule[]).filter(
+          (x) => x.access === "Allow" && x.direction === "Inbound",
+        )) {
           const open = sources(r).some((s) => OPEN_SOURCES.has(s.toLowerCase()));
           if (!open) continue;
           for (const port of MANAGEMENT_PORTS.map(Number)) {
-            assert.ok(!ports(r).some((p) => coversPort(p, port)), `${nsg.name}/${r.name} opens ${port} to ${sources(r)}`);
+            assert.ok(
+              !ports(r).some((p) => coversPort(p, port)),
+              `${nsg.name}/${r.name} opens ${port} to ${sources(r)}`,
+            );
           }
           assert.ok(!ports(r).includes("*"), `${nsg.name}/${r.name} opens every port to ${sources(r)}`);
         }
@@ -47,20 +58,51 @@ describe("network", () => {
   }
 
   it("allows only AKS nodes to reach PostgreSQL, on 5432", () => {
-    const net = { subnets: { aksNodes: "10.0.0.0/20", ingress: "10.0.16.0/24", privateEndpoints: "10.0.17.0/24", postgres: "10.0.18.0/24" }, podCidr: "192.168.0.0/16" };
-    const toPg = nsgRules("postgres", net).filter((r) => r.access === "Allow" && r.destinationPortRange === "5432");
+    const net = {
+      subnets: {
+        aksNodes: "10.0.0.0/20",
+        ingress: "10.0.16.0/24",
+        privateEndpoints: "10.0.17.0/24",
+        postgres: "10.0.18.0/24",
+      },
+      podCidr: "192.168.0.0/16",
+    };
+    const toPg = nsgRules("postgres", net).filter(
+      (r) => r.access === "Allow" && r.destinationPortRange === "5432",
+    );
     assert.deepEqual(toPg.map((r) => r.sourceAddressPrefix).sort(), ["10.0.0.0/20", "10.0.18.0/24"]);
     // The ingress subnet (Front Door's entry) has no path to the database.
-    assert.ok(!nsgRules("postgres", net).some((r) => r.access === "Allow" && sources(r).includes(net.subnets.ingress)));
+    assert.ok(
+      !nsgRules("postgres", net).some(
+        (r) => r.access === "Allow" && sources(r).includes(net.subnets.ingress),
+      ),
+    );
   });
 
   it("lets Front Door Private Link traffic into the ingress subnet on 443 and load balancer probes everywhere", () => {
-    const net = { subnets: { aksNodes: "10.0.0.0/20", ingress: "10.0.16.0/24", privateEndpoints: "10.0.17.0/24", postgres: "10.0.18.0/24" }, podCidr: "192.168.0.0/16" };
+    const net = {
+      subnets: {
+        aksNodes: "10.0.0.0/20",
+        ingress: "10.0.16.0/24",
+        privateEndpoints: "10.0.17.0/24",
+        postgres: "10.0.18.0/24",
+      },
+      podCidr: "192.168.0.0/16",
+    };
     const ingress = nsgRules("ingress", net);
     const pls = ingress.find((r) => r.name === "AllowFrontDoorPrivateLink");
-    assert.ok(pls && pls.destinationPortRanges?.includes("443") && pls.destinationAddressPrefix === net.subnets.ingress);
+    assert.ok(
+      pls &&
+        pls.destinationPortRanges?.includes("443") &&
+        pls.destinationAddressPrefix === net.subnets.ingress,
+    );
     for (const role of SUBNET_ROLES) {
-      assert.ok(nsgRules(role, net).some((r) => r.access === "Allow" && r.sourceAddressPrefix === "AzureLoadBalancer"), role);
+      assert.ok(
+        nsgRules(role, net).some(
+          (r) => r.access === "Allow" && r.sourceAddressPrefix === "AzureLoadBalancer",
+        ),
+        role,
+      );
     }
   });
 
@@ -77,7 +119,10 @@ describe("network", () => {
     const nodes = subnets.find((s) => s.inputs.subnetName === "snet-aksNodes")!;
     assert.match((nodes.inputs.natGateway as Rule).id, /natGateways\//);
     const pg = subnets.find((s) => s.inputs.subnetName === "snet-postgres")!;
-    assert.deepEqual((pg.inputs.delegations as Rule[]).map((d) => d.serviceName), ["Microsoft.DBforPostgreSQL/flexibleServers"]);
+    assert.deepEqual(
+      (pg.inputs.delegations as Rule[]).map((d) => d.serviceName),
+      ["Microsoft.DBforPostgreSQL/flexibleServers"],
+    );
     const nat = ofType(run, "azure-native:network:NatGateway")[0];
     assert.deepEqual(nat.inputs.zones, ["1"]);
   });
@@ -91,7 +136,13 @@ describe("network", () => {
   it("declares a private DNS zone linked to the VNet for each private endpoint service", async () => {
     const run = await rendered("prod");
     const zones = ofType(run, "azure-native:privatedns:PrivateZone").map((z) => z.inputs.privateZoneName);
-    for (const z of ["privatelink.vaultcore.azure.net", "privatelink.redis.azure.net", "privatelink.azurecr.io", "privatelink.search.windows.net", "privatelink.blob.core.windows.net"]) {
+    for (const z of [
+      "privatelink.vaultcore.azure.net",
+      "privatelink.redis.azure.net",
+      "privatelink.azurecr.io",
+      "privatelink.search.windows.net",
+      "privatelink.blob.core.windows.net",
+    ]) {
       assert.ok(zones.includes(z), z);
     }
     assert.ok(zones.some((z) => String(z).endsWith(".postgres.database.azure.com")));

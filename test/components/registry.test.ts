@@ -11,8 +11,13 @@ describe("registry", () => {
     assert.equal(acr.inputs.adminUserEnabled, false);
     assert.equal(acr.inputs.publicNetworkAccess, "Disabled");
     const replicas = ofType(run, "azure-native:containerregistry:Replication");
-    assert.deepEqual(replicas.map((r) => r.inputs.location), [run.config.settings.drLocation]);
-    const pe = ofType(run, "azure-native:network:PrivateEndpoint").filter((p) => p.name.includes("-registry-"));
+    assert.deepEqual(
+      replicas.map((r) => r.inputs.location),
+      [run.config.settings.drLocation],
+    );
+    const pe = ofType(run, "azure-native:network:PrivateEndpoint").filter((p) =>
+      p.name.includes("-registry-"),
+    );
     assert.equal(pe.length, 1);
     assert.deepEqual((pe[0].inputs.privateLinkServiceConnections as any[])[0].groupIds, ["registry"]);
   });
@@ -20,7 +25,9 @@ describe("registry", () => {
   it("staging and dr are Premium but not replicated; dev is Standard and public", async () => {
     for (const stack of ["staging", "dr"] as const) {
       const run = await rendered(stack);
-      assert.deepEqual(ofType(run, "azure-native:containerregistry:Registry")[0].inputs.sku, { name: "Premium" });
+      assert.deepEqual(ofType(run, "azure-native:containerregistry:Registry")[0].inputs.sku, {
+        name: "Premium",
+      });
       assert.equal(ofType(run, "azure-native:containerregistry:Replication").length, 0);
     }
     const dev = await rendered("dev");
@@ -32,10 +39,15 @@ describe("registry", () => {
   it("grants AcrPull on the registry to the kubelet identity", async () => {
     const run = await rendered("prod");
     const [acr] = ofType(run, "azure-native:containerregistry:Registry");
-    const pulls = ofType(run, "azure-native:authorization:RoleAssignment").filter((r) => String(r.inputs.roleDefinitionId).endsWith(ACR_PULL));
+    const pulls = ofType(run, "azure-native:authorization:RoleAssignment").filter((r) =>
+      String(r.inputs.roleDefinitionId).endsWith(ACR_PULL),
+    );
     assert.equal(pulls.length, 1);
     assert.match(String(pulls[0].inputs.scope), new RegExp(`/registries/${acr.inputs.registryName}$`));
-    assert.match(String(pulls[0].inputs.roleDefinitionId), /^\/subscriptions\/[^/]+\/providers\/Microsoft.Authorization\/roleDefinitions\//);
+    assert.match(
+      String(pulls[0].inputs.roleDefinitionId),
+      /^\/subscriptions\/[^/]+\/providers\/Microsoft.Authorization\/roleDefinitions\//,
+    );
     assert.ok(pulls[0].inputs.principalId);
   });
 });

@@ -12,6 +12,7 @@ import {
   GATEWAY_SERVICE_ACCOUNT,
   LOADTESTER_URL,
   MONITORING_SELECTOR,
+  PROMETHEUS_SERVICE_ACCOUNT,
   PUBLIC_GATEWAY,
   appNamespace,
 } from "../../lib/names";
@@ -251,7 +252,7 @@ describe("components/service", () => {
       }
     });
 
-    it("admits the ingress gateway to an exposed service's route only", () => {
+    it("admits the ingress gateway to an exposed service's route, and Prometheus to GET /metrics only", () => {
       const rules = authorizationRules(NS, {
         exposed: true,
         route: "/api/sql",
@@ -263,6 +264,18 @@ describe("components/service", () => {
         {
           from: [{ source: { principals: [gateway] } }],
           to: [{ operation: { paths: ["/api/sql", "/api/sql/*"] } }],
+        },
+        {
+          from: [
+            {
+              source: {
+                principals: [
+                  principal(PROMETHEUS_SERVICE_ACCOUNT.namespace, PROMETHEUS_SERVICE_ACCOUNT.name),
+                ],
+              },
+            },
+          ],
+          to: [{ operation: { methods: ["GET"], paths: ["/metrics"] } }],
         },
       ]);
     });

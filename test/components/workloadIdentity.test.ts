@@ -1,6 +1,11 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { roleDefinitionId, ROLES, serviceAccountSubject, WorkloadIdentity } from "../../components/workloadIdentity";
+import {
+  roleDefinitionId,
+  ROLES,
+  serviceAccountSubject,
+  WorkloadIdentity,
+} from "../../components/workloadIdentity";
 import { PROJECT } from "../../settings";
 import { mocks } from "../../tools/mocks";
 
@@ -17,7 +22,13 @@ describe("workload identity", () => {
           namespace: "velero",
           serviceAccount: "velero-server",
           oidcIssuerUrl: "https://issuer.example/",
-          roles: [{ scope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st", roleDefinitionId: ROLES.storageBlobDataContributor, name: "blob" }],
+          roles: [
+            {
+              scope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st",
+              roleDefinitionId: ROLES.storageBlobDataContributor,
+              name: "blob",
+            },
+          ],
         },
         { transformations: [(a) => void seen.push({ type: a.type, props: a.props }) as undefined] },
       );
@@ -33,7 +44,10 @@ describe("workload identity", () => {
   });
 
   it("resolves a role GUID in the subscription and keeps a full id", () => {
-    assert.equal(roleDefinitionId("sub", ROLES.acrPull), "/subscriptions/sub/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d");
+    assert.equal(
+      roleDefinitionId("sub", ROLES.acrPull),
+      "/subscriptions/sub/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    );
     assert.equal(roleDefinitionId("sub", "/providers/x"), "/providers/x");
     assert.equal(serviceAccountSubject("a", "b"), "system:serviceaccount:a:b");
   });

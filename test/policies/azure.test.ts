@@ -22,7 +22,12 @@ import { storageSecureTransport } from "../../policies/azure/storageSecureTransp
 import { TAGGABLE_TYPES } from "../../policies/lib/taggable";
 import { assertCompliant, assertViolates, mutate, resource, violationsOf } from "./support";
 
-const TAGS = { environment: "prod", owner: "platform-team", "cost-center": "ai-platform", "managed-by": "pulumi" };
+const TAGS = {
+  environment: "prod",
+  owner: "platform-team",
+  "cost-center": "ai-platform",
+  "managed-by": "pulumi",
+};
 const PROD = { environment: "prod" };
 
 const CLUSTER_TYPE = "azure-native:containerservice:ManagedCluster";
@@ -34,24 +39,80 @@ const cluster = {
   tags: TAGS,
 };
 const POOL_TYPE = "azure-native:containerservice:AgentPool";
-const pool = { agentPoolName: "application", mode: "User", enableAutoScaling: true, minCount: 5, maxCount: 20, availabilityZones: ["1", "2", "3"], tags: TAGS };
+const pool = {
+  agentPoolName: "application",
+  mode: "User",
+  enableAutoScaling: true,
+  minCount: 5,
+  maxCount: 20,
+  availabilityZones: ["1", "2", "3"],
+  tags: TAGS,
+};
 
 const NSG_TYPE = "azure-native:network:NetworkSecurityGroup";
 const nsg = {
   securityRules: [
-    { name: "allow-frontdoor", access: "Allow", direction: "Inbound", sourceAddressPrefix: "AzureFrontDoor.Backend", destinationPortRange: "443", protocol: "Tcp", priority: 100 },
-    { name: "allow-lb-probes", access: "Allow", direction: "Inbound", sourceAddressPrefix: "AzureLoadBalancer", destinationPortRange: "*", protocol: "*", priority: 110 },
-    { name: "deny-all-inbound", access: "Deny", direction: "Inbound", sourceAddressPrefix: "*", destinationPortRange: "*", protocol: "*", priority: 4096 },
+    {
+      name: "allow-frontdoor",
+      access: "Allow",
+      direction: "Inbound",
+      sourceAddressPrefix: "AzureFrontDoor.Backend",
+      destinationPortRange: "443",
+      protocol: "Tcp",
+      priority: 100,
+    },
+    {
+      name: "allow-lb-probes",
+      access: "Allow",
+      direction: "Inbound",
+      sourceAddressPrefix: "AzureLoadBalancer",
+      destinationPortRange: "*",
+      protocol: "*",
+      priority: 110,
+    },
+    {
+      name: "deny-all-inbound",
+      access: "Deny",
+      direction: "Inbound",
+      sourceAddressPrefix: "*",
+      destinationPortRange: "*",
+      protocol: "*",
+      priority: 4096,
+    },
   ],
   tags: TAGS,
 };
 const RULE_TYPE = "azure-native:network:SecurityRule";
-const rule = { securityRuleName: "allow-https", access: "Allow", direction: "Inbound", sourceAddressPrefix: "VirtualNetwork", destinationPortRanges: ["443", "8000-8100"], protocol: "Tcp", priority: 200 };
+const rule = {
+  securityRuleName: "allow-https",
+  access: "Allow",
+  direction: "Inbound",
+  sourceAddressPrefix: "VirtualNetwork",
+  destinationPortRanges: ["443", "8000-8100"],
+  protocol: "Tcp",
+  priority: 200,
+};
 
 const STORAGE_TYPE = "azure-native:storage:StorageAccount";
-const storage = { accountName: "aiwpprodbackup", enableHttpsTrafficOnly: true, minimumTlsVersion: "TLS1_2", allowBlobPublicAccess: false, allowSharedKeyAccess: false, tags: TAGS };
+const storage = {
+  accountName: "aiwpprodbackup",
+  enableHttpsTrafficOnly: true,
+  minimumTlsVersion: "TLS1_2",
+  allowBlobPublicAccess: false,
+  allowSharedKeyAccess: false,
+  tags: TAGS,
+};
 const VAULT_TYPE = "azure-native:keyvault:Vault";
-const vault = { properties: { enablePurgeProtection: true, enableRbacAuthorization: true, enableSoftDelete: true, tenantId: "t", sku: { family: "A", name: "standard" } }, tags: TAGS };
+const vault = {
+  properties: {
+    enablePurgeProtection: true,
+    enableRbacAuthorization: true,
+    enableSoftDelete: true,
+    tenantId: "t",
+    sku: { family: "A", name: "standard" },
+  },
+  tags: TAGS,
+};
 const WAF_TYPE = "azure-native:frontdoor:Policy";
 const waf = {
   policySettings: { mode: "Prevention", enabledState: "Enabled" },
@@ -64,17 +125,29 @@ const waf = {
   tags: TAGS,
 };
 const PG_TYPE = "azure-native:dbforpostgresql:Server";
-const postgres = { highAvailability: { mode: "ZoneRedundant" }, backup: { geoRedundantBackup: "Enabled", backupRetentionDays: 35 }, tags: TAGS };
+const postgres = {
+  highAvailability: { mode: "ZoneRedundant" },
+  backup: { geoRedundantBackup: "Enabled", backupRetentionDays: 35 },
+  tags: TAGS,
+};
 
 describe("policies/azure", () => {
   it("aks-local-accounts-disabled: passes with local accounts disabled, fails when they are left on", async () => {
     await assertCompliant(aksLocalAccountsDisabled, [resource(CLUSTER_TYPE, cluster)]);
-    await assertViolates(aksLocalAccountsDisabled, [resource(CLUSTER_TYPE, mutate(cluster, "disableLocalAccounts", false))], /disableLocalAccounts/);
+    await assertViolates(
+      aksLocalAccountsDisabled,
+      [resource(CLUSTER_TYPE, mutate(cluster, "disableLocalAccounts", false))],
+      /disableLocalAccounts/,
+    );
   });
 
   it("aks-azure-rbac: passes with managed Entra ID and Azure RBAC, fails without Azure RBAC", async () => {
     await assertCompliant(aksAzureRbac, [resource(CLUSTER_TYPE, cluster)]);
-    await assertViolates(aksAzureRbac, [resource(CLUSTER_TYPE, mutate(cluster, "aadProfile.enableAzureRBAC", undefined))], /enableAzureRBAC/);
+    await assertViolates(
+      aksAzureRbac,
+      [resource(CLUSTER_TYPE, mutate(cluster, "aadProfile.enableAzureRBAC", undefined))],
+      /enableAzureRBAC/,
+    );
   });
 
   it("aks-sla-tier: prod needs the Standard tier; Free fails in prod and is not checked in dev", async () => {
@@ -85,28 +158,63 @@ describe("policies/azure", () => {
   });
 
   it("aks-sla-tier: without config, the environment tag decides", async () => {
-    await assertViolates(aksSlaTier, [resource(CLUSTER_TYPE, mutate(cluster, "sku.tier", "Free"))], /prod needs/);
+    await assertViolates(
+      aksSlaTier,
+      [resource(CLUSTER_TYPE, mutate(cluster, "sku.tier", "Free"))],
+      /prod needs/,
+    );
     const devTagged = mutate(mutate(cluster, "sku.tier", "Free"), "tags.environment", "dev");
     await assertCompliant(aksSlaTier, [resource(CLUSTER_TYPE, devTagged)]);
   });
 
   it("aks-availability-zones: pools spanning three zones pass; a pool in one zone fails in prod", async () => {
-    await assertCompliant(aksAvailabilityZones, [resource(CLUSTER_TYPE, cluster), resource(POOL_TYPE, pool)], PROD);
-    await assertViolates(aksAvailabilityZones, [resource(POOL_TYPE, mutate(pool, "availabilityZones", ["1"]))], /application.*1 zone/, PROD);
-    await assertViolates(aksAvailabilityZones, [resource(CLUSTER_TYPE, mutate(cluster, "agentPoolProfiles.0.availabilityZones", undefined))], /system/, PROD);
+    await assertCompliant(
+      aksAvailabilityZones,
+      [resource(CLUSTER_TYPE, cluster), resource(POOL_TYPE, pool)],
+      PROD,
+    );
+    await assertViolates(
+      aksAvailabilityZones,
+      [resource(POOL_TYPE, mutate(pool, "availabilityZones", ["1"]))],
+      /application.*1 zone/,
+      PROD,
+    );
+    await assertViolates(
+      aksAvailabilityZones,
+      [resource(CLUSTER_TYPE, mutate(cluster, "agentPoolProfiles.0.availabilityZones", undefined))],
+      /system/,
+      PROD,
+    );
   });
 
   it("aks-user-pool-autoscaling: autoscaled user pools pass; a fixed user pool fails; system pools are not checked", async () => {
-    await assertCompliant(aksUserPoolAutoscaling, [resource(POOL_TYPE, pool), resource(CLUSTER_TYPE, cluster)]);
-    await assertViolates(aksUserPoolAutoscaling, [resource(POOL_TYPE, mutate(pool, "enableAutoScaling", false))], /enableAutoScaling/);
-    await assertViolates(aksUserPoolAutoscaling, [resource(POOL_TYPE, mutate(pool, "minCount", 30))], /minCount <= maxCount/);
+    await assertCompliant(aksUserPoolAutoscaling, [
+      resource(POOL_TYPE, pool),
+      resource(CLUSTER_TYPE, cluster),
+    ]);
+    await assertViolates(
+      aksUserPoolAutoscaling,
+      [resource(POOL_TYPE, mutate(pool, "enableAutoScaling", false))],
+      /enableAutoScaling/,
+    );
+    await assertViolates(
+      aksUserPoolAutoscaling,
+      [resource(POOL_TYPE, mutate(pool, "minCount", 30))],
+      /minCount <= maxCount/,
+    );
   });
 
   it("nsg-no-internet-management-ports: service ports pass; SSH from the internet fails, inline or as a rule", async () => {
     await assertCompliant(nsgNoInternetManagementPorts, [resource(NSG_TYPE, nsg), resource(RULE_TYPE, rule)]);
-    const ssh = mutate(mutate(nsg, "securityRules.0.sourceAddressPrefix", "Internet"), "securityRules.0.destinationPortRange", "22");
+    const ssh = mutate(
+      mutate(nsg, "securityRules.0.sourceAddressPrefix", "Internet"),
+      "securityRules.0.destinationPortRange",
+      "22",
+    );
     await assertViolates(nsgNoInternetManagementPorts, [resource(NSG_TYPE, ssh)], /management port\(s\) 22/);
-    const rdpRange = mutate(mutate(rule, "sourceAddressPrefix", "0.0.0.0/0"), "destinationPortRanges", ["3000-4000"]);
+    const rdpRange = mutate(mutate(rule, "sourceAddressPrefix", "0.0.0.0/0"), "destinationPortRanges", [
+      "3000-4000",
+    ]);
     await assertViolates(nsgNoInternetManagementPorts, [resource(RULE_TYPE, rdpRange)], /3389/);
   });
 
@@ -118,35 +226,63 @@ describe("policies/azure", () => {
 
   it("storage-secure-transport: HTTPS and TLS 1.2 pass; TLS 1.0 fails", async () => {
     await assertCompliant(storageSecureTransport, [resource(STORAGE_TYPE, storage)]);
-    await assertViolates(storageSecureTransport, [resource(STORAGE_TYPE, mutate(storage, "minimumTlsVersion", "TLS1_0"))], /TLS1_2/);
-    await assertViolates(storageSecureTransport, [resource(STORAGE_TYPE, mutate(storage, "enableHttpsTrafficOnly", false))], /enableHttpsTrafficOnly/);
+    await assertViolates(
+      storageSecureTransport,
+      [resource(STORAGE_TYPE, mutate(storage, "minimumTlsVersion", "TLS1_0"))],
+      /TLS1_2/,
+    );
+    await assertViolates(
+      storageSecureTransport,
+      [resource(STORAGE_TYPE, mutate(storage, "enableHttpsTrafficOnly", false))],
+      /enableHttpsTrafficOnly/,
+    );
   });
 
   it("storage-no-public-blob-access: fails when public blob access is allowed", async () => {
     await assertCompliant(storageNoPublicBlobAccess, [resource(STORAGE_TYPE, storage)]);
-    await assertViolates(storageNoPublicBlobAccess, [resource(STORAGE_TYPE, mutate(storage, "allowBlobPublicAccess", true))], /allowBlobPublicAccess/);
+    await assertViolates(
+      storageNoPublicBlobAccess,
+      [resource(STORAGE_TYPE, mutate(storage, "allowBlobPublicAccess", true))],
+      /allowBlobPublicAccess/,
+    );
   });
 
   it("storage-no-shared-key: fails when shared keys are allowed, unless the account is a listed exception", async () => {
     const shared = mutate(storage, "allowSharedKeyAccess", true);
     await assertCompliant(storageNoSharedKey, [resource(STORAGE_TYPE, storage)]);
     await assertViolates(storageNoSharedKey, [resource(STORAGE_TYPE, shared)], /allowSharedKeyAccess/);
-    await assertCompliant(storageNoSharedKey, [resource(STORAGE_TYPE, shared)], { exemptAccounts: ["aiwpprodbackup"] });
+    await assertCompliant(storageNoSharedKey, [resource(STORAGE_TYPE, shared)], {
+      exemptAccounts: ["aiwpprodbackup"],
+    });
   });
 
   it("keyvault-purge-protection: fails without purge protection", async () => {
     await assertCompliant(keyVaultPurgeProtection, [resource(VAULT_TYPE, vault)]);
-    await assertViolates(keyVaultPurgeProtection, [resource(VAULT_TYPE, mutate(vault, "properties.enablePurgeProtection", undefined))], /enablePurgeProtection/);
+    await assertViolates(
+      keyVaultPurgeProtection,
+      [resource(VAULT_TYPE, mutate(vault, "properties.enablePurgeProtection", undefined))],
+      /enablePurgeProtection/,
+    );
   });
 
   it("keyvault-rbac-authorization: fails in access-policy mode", async () => {
     await assertCompliant(keyVaultRbacAuthorization, [resource(VAULT_TYPE, vault)]);
-    await assertViolates(keyVaultRbacAuthorization, [resource(VAULT_TYPE, mutate(vault, "properties.enableRbacAuthorization", false))], /enableRbacAuthorization/);
+    await assertViolates(
+      keyVaultRbacAuthorization,
+      [resource(VAULT_TYPE, mutate(vault, "properties.enableRbacAuthorization", false))],
+      /enableRbacAuthorization/,
+    );
   });
 
   it("acr-admin-user-disabled: fails when the admin user is enabled", async () => {
-    await assertCompliant(acrAdminUserDisabled, [resource("azure-native:containerregistry:Registry", { adminUserEnabled: false })]);
-    await assertViolates(acrAdminUserDisabled, [resource("azure-native:containerregistry:Registry", { adminUserEnabled: true })], /adminUserEnabled/);
+    await assertCompliant(acrAdminUserDisabled, [
+      resource("azure-native:containerregistry:Registry", { adminUserEnabled: false }),
+    ]);
+    await assertViolates(
+      acrAdminUserDisabled,
+      [resource("azure-native:containerregistry:Registry", { adminUserEnabled: true })],
+      /adminUserEnabled/,
+    );
   });
 
   it("frontdoor-waf-prevention: Detection fails in prod and passes in dev", async () => {
@@ -158,28 +294,66 @@ describe("policies/azure", () => {
 
   it("frontdoor-waf-managed-rules: fails without the bot manager or with DRS 1.x", async () => {
     await assertCompliant(frontDoorWafManagedRules, [resource(WAF_TYPE, waf)]);
-    await assertViolates(frontDoorWafManagedRules, [resource(WAF_TYPE, mutate(waf, "managedRules.managedRuleSets.1.ruleSetType", "Other"))], /BotManager/);
-    await assertViolates(frontDoorWafManagedRules, [resource(WAF_TYPE, mutate(waf, "managedRules.managedRuleSets.0.ruleSetVersion", "1.0"))], /older than 2/);
+    await assertViolates(
+      frontDoorWafManagedRules,
+      [resource(WAF_TYPE, mutate(waf, "managedRules.managedRuleSets.1.ruleSetType", "Other"))],
+      /BotManager/,
+    );
+    await assertViolates(
+      frontDoorWafManagedRules,
+      [resource(WAF_TYPE, mutate(waf, "managedRules.managedRuleSets.0.ruleSetVersion", "1.0"))],
+      /older than 2/,
+    );
   });
 
   it("postgres-zone-redundant-ha: SameZone fails in prod", async () => {
     await assertCompliant(postgresHighAvailability, [resource(PG_TYPE, postgres)], PROD);
-    await assertViolates(postgresHighAvailability, [resource(PG_TYPE, mutate(postgres, "highAvailability.mode", "SameZone"))], /ZoneRedundant/, PROD);
+    await assertViolates(
+      postgresHighAvailability,
+      [resource(PG_TYPE, mutate(postgres, "highAvailability.mode", "SameZone"))],
+      /ZoneRedundant/,
+      PROD,
+    );
   });
 
   it("postgres-geo-redundant-backup: fails in prod without geo-redundant backup or with 7 days of retention", async () => {
     await assertCompliant(postgresGeoRedundantBackup, [resource(PG_TYPE, postgres)], PROD);
-    await assertViolates(postgresGeoRedundantBackup, [resource(PG_TYPE, mutate(postgres, "backup.geoRedundantBackup", "Disabled"))], /geoRedundantBackup/, PROD);
-    await assertViolates(postgresGeoRedundantBackup, [resource(PG_TYPE, mutate(postgres, "backup.backupRetentionDays", 7))], /at least 30/, PROD);
+    await assertViolates(
+      postgresGeoRedundantBackup,
+      [resource(PG_TYPE, mutate(postgres, "backup.geoRedundantBackup", "Disabled"))],
+      /geoRedundantBackup/,
+      PROD,
+    );
+    await assertViolates(
+      postgresGeoRedundantBackup,
+      [resource(PG_TYPE, mutate(postgres, "backup.backupRetentionDays", 7))],
+      /at least 30/,
+      PROD,
+    );
   });
 
   it("azure-required-tags: fails on a missing tag, on a taggable resource without tags, and on a wrong environment", async () => {
     await assertCompliant(requiredTags, [resource(STORAGE_TYPE, storage)], PROD);
-    await assertViolates(requiredTags, [resource(STORAGE_TYPE, mutate(storage, "tags.cost-center", undefined))], /cost-center/, PROD);
-    await assertViolates(requiredTags, [resource(STORAGE_TYPE, mutate(storage, "tags", undefined))], /environment, owner/, PROD);
-    await assertViolates(requiredTags, [resource(STORAGE_TYPE, storage)], /"prod" in the dev stack/, { environment: "dev" });
+    await assertViolates(
+      requiredTags,
+      [resource(STORAGE_TYPE, mutate(storage, "tags.cost-center", undefined))],
+      /cost-center/,
+      PROD,
+    );
+    await assertViolates(
+      requiredTags,
+      [resource(STORAGE_TYPE, mutate(storage, "tags", undefined))],
+      /environment, owner/,
+      PROD,
+    );
+    await assertViolates(requiredTags, [resource(STORAGE_TYPE, storage)], /"prod" in the dev stack/, {
+      environment: "dev",
+    });
     // Subnets take no tags: nothing to check.
-    assert.equal((await violationsOf(requiredTags, [resource("azure-native:network:Subnet", {})], PROD)).length, 0);
+    assert.equal(
+      (await violationsOf(requiredTags, [resource("azure-native:network:Subnet", {})], PROD)).length,
+      0,
+    );
   });
 
   it("the taggable types list only types whose SDK inputs accept tags", () => {
@@ -187,7 +361,9 @@ describe("policies/azure", () => {
     const declarations = new Map<string, string>();
     for (const module of new Set([...TAGGABLE_TYPES].map((t) => t.split(":")[1]))) {
       for (const js of fs.readdirSync(path.join(sdk, module)).filter((f) => f.endsWith(".js"))) {
-        const token = /__pulumiType = '([^']+)'/.exec(fs.readFileSync(path.join(sdk, module, js), "utf8"))?.[1];
+        const token = /__pulumiType = '([^']+)'/.exec(
+          fs.readFileSync(path.join(sdk, module, js), "utf8"),
+        )?.[1];
         if (token) declarations.set(token, path.join(sdk, module, js.replace(/\.js$/, ".d.ts")));
       }
     }
@@ -197,7 +373,11 @@ describe("policies/azure", () => {
       const args = /export interface \w+Args \{[\s\S]*?\n\}/.exec(fs.readFileSync(file, "utf8"))?.[0] ?? "";
       assert.match(args, /\n {4}tags\?:/, `${type} inputs have no tags`);
     }
-    for (const type of ["azure-native:containerservice:ManagedCluster", "azure-native:network:NetworkSecurityGroup", "azure-native:storage:StorageAccount"]) {
+    for (const type of [
+      "azure-native:containerservice:ManagedCluster",
+      "azure-native:network:NetworkSecurityGroup",
+      "azure-native:storage:StorageAccount",
+    ]) {
       assert.ok(TAGGABLE_TYPES.has(type), type);
     }
   });

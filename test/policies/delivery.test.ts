@@ -20,16 +20,27 @@ const canary = {
       stepWeights: [5, 25, 50],
       metrics: [
         { name: "request-success-rate", interval: "1m", thresholdRange: { min: 99 } },
-        { name: "latency-p95", interval: "1m", templateRef: { name: "latency-p95", namespace: "istio-system" }, thresholdRange: { max: 500 } },
+        {
+          name: "latency-p95",
+          interval: "1m",
+          templateRef: { name: "latency-p95", namespace: "istio-system" },
+          thresholdRange: { max: 500 },
+        },
       ],
     },
   },
 };
 const TEMPLATE = "kubernetes:flagger.app/v1beta1:MetricTemplate";
-const template = { metadata: { name: "latency-p95", namespace: "istio-system" }, spec: { provider: { type: "prometheus" }, query: "..." } };
+const template = {
+  metadata: { name: "latency-p95", namespace: "istio-system" },
+  spec: { provider: { type: "prometheus" }, query: "..." },
+};
 const deployment = {
   metadata: { name: "api-gateway", namespace: NS },
-  spec: { selector: { matchLabels: { app: "api-gateway" } }, template: { metadata: { labels: { app: "api-gateway" } }, spec: { containers: [] } } },
+  spec: {
+    selector: { matchLabels: { app: "api-gateway" } },
+    template: { metadata: { labels: { app: "api-gateway" } }, spec: { containers: [] } },
+  },
 };
 const MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor";
 const monitor = {
@@ -46,7 +57,14 @@ const alert = (name: string) => ({
 });
 const rules = {
   metadata: { name: "api-gateway-canary", namespace: NS },
-  spec: { groups: [{ name: "canary", rules: ["CanaryHighErrorRate", "CanaryHighLatency", "CanaryUnhealthyInstances"].map(alert) }] },
+  spec: {
+    groups: [
+      {
+        name: "canary",
+        rules: ["CanaryHighErrorRate", "CanaryHighLatency", "CanaryUnhealthyInstances"].map(alert),
+      },
+    ],
+  },
 };
 const estate = () => [
   resource("kubernetes:apps/v1:Deployment", deployment, "deployment"),
@@ -59,19 +77,49 @@ const estate = () => [
 describe("policies/delivery", () => {
   it("flagger-analysis-valid: ascending stepWeights pass; descending weights fail", async () => {
     await assertCompliant(flaggerAnalysisValid, [resource(CANARY, canary)]);
-    await assertViolates(flaggerAnalysisValid, [resource(CANARY, mutate(canary, "spec.analysis.stepWeights", [50, 25]))], /strictly ascending/);
+    await assertViolates(
+      flaggerAnalysisValid,
+      [resource(CANARY, mutate(canary, "spec.analysis.stepWeights", [50, 25]))],
+      /strictly ascending/,
+    );
   });
 
   it("flagger-analysis-valid: two traffic modes at once, weights beyond 100 or A/B match without iterations fail", async () => {
-    await assertViolates(flaggerAnalysisValid, [resource(CANARY, mutate(canary, "spec.analysis.iterations", 5))], /exactly one of .*got stepWeights, iterations/);
-    await assertViolates(flaggerAnalysisValid, [resource(CANARY, mutate(canary, "spec.analysis.stepWeights", [50, 120]))], /\(0, 100\]/);
-    await assertViolates(flaggerAnalysisValid, [resource(CANARY, mutate(canary, "spec.analysis.match", [{ headers: { "x-canary": { exact: "insider" } } }]))], /needs analysis\.iterations/);
-    await assertViolates(flaggerAnalysisValid, [resource(CANARY, mutate(canary, "spec.analysis.interval", "1 minute"))], /interval/);
+    await assertViolates(
+      flaggerAnalysisValid,
+      [resource(CANARY, mutate(canary, "spec.analysis.iterations", 5))],
+      /exactly one of .*got stepWeights, iterations/,
+    );
+    await assertViolates(
+      flaggerAnalysisValid,
+      [resource(CANARY, mutate(canary, "spec.analysis.stepWeights", [50, 120]))],
+      /\(0, 100\]/,
+    );
+    await assertViolates(
+      flaggerAnalysisValid,
+      [
+        resource(
+          CANARY,
+          mutate(canary, "spec.analysis.match", [{ headers: { "x-canary": { exact: "insider" } } }]),
+        ),
+      ],
+      /needs analysis\.iterations/,
+    );
+    await assertViolates(
+      flaggerAnalysisValid,
+      [resource(CANARY, mutate(canary, "spec.analysis.interval", "1 minute"))],
+      /interval/,
+    );
   });
 
   it("flagger-rollback-budget: 2 x 1m fits a 2-minute budget; threshold 3 does not", async () => {
     await assertCompliant(rollbackBudget, [resource(CANARY, canary)], { maxRollbackSeconds: 120 });
-    await assertViolates(rollbackBudget, [resource(CANARY, mutate(canary, "spec.analysis.threshold", 3))], /3 min .*exceeds the budget of 2 min/, { maxRollbackSeconds: 120 });
+    await assertViolates(
+      rollbackBudget,
+      [resource(CANARY, mutate(canary, "spec.analysis.threshold", 3))],
+      /3 min .*exceeds the budget of 2 min/,
+      { maxRollbackSeconds: 120 },
+    );
     // dev's fast canary: 3 x 30s = 90 s.
     const dev = mutate(mutate(canary, "spec.analysis.interval", "30s"), "spec.analysis.threshold", 3);
     await assertCompliant(rollbackBudget, [resource(CANARY, dev)], { maxRollbackSeconds: 120 });
@@ -80,24 +128,52 @@ describe("policies/delivery", () => {
   it("canary-has-metrics: fails without metrics, without a threshold, or with an undeclared template", async () => {
     await assertCompliant(canaryHasMetrics, estate());
     const [d, , t, m, r] = estate();
-    await assertViolates(canaryHasMetrics, [d, resource(CANARY, mutate(canary, "spec.analysis.metrics", [])), t, m, r], /checks no metrics/);
-    await assertViolates(canaryHasMetrics, [d, resource(CANARY, mutate(canary, "spec.analysis.metrics.0.thresholdRange", undefined)), t], /no thresholdRange/);
-    await assertViolates(canaryHasMetrics, [d, resource(CANARY, canary)], /MetricTemplate istio-system\/latency-p95, which is not declared/);
+    await assertViolates(
+      canaryHasMetrics,
+      [d, resource(CANARY, mutate(canary, "spec.analysis.metrics", [])), t, m, r],
+      /checks no metrics/,
+    );
+    await assertViolates(
+      canaryHasMetrics,
+      [d, resource(CANARY, mutate(canary, "spec.analysis.metrics.0.thresholdRange", undefined)), t],
+      /no thresholdRange/,
+    );
+    await assertViolates(
+      canaryHasMetrics,
+      [d, resource(CANARY, canary)],
+      /MetricTemplate istio-system\/latency-p95, which is not declared/,
+    );
   });
 
   it("canary-has-service-monitor: fails without a ServiceMonitor, or with one Prometheus does not select", async () => {
     await assertCompliant(canaryHasServiceMonitor, estate());
     const [d, c] = estate();
     await assertViolates(canaryHasServiceMonitor, [d, c], /no ServiceMonitor/);
-    await assertViolates(canaryHasServiceMonitor, [d, c, resource(MONITOR, mutate(monitor, "metadata.labels", {}))], /no ServiceMonitor/);
-    await assertViolates(canaryHasServiceMonitor, [d, c, resource(MONITOR, mutate(monitor, "spec.selector.matchLabels.app", "persona-service"))], /api-gateway/);
+    await assertViolates(
+      canaryHasServiceMonitor,
+      [d, c, resource(MONITOR, mutate(monitor, "metadata.labels", {}))],
+      /no ServiceMonitor/,
+    );
+    await assertViolates(
+      canaryHasServiceMonitor,
+      [d, c, resource(MONITOR, mutate(monitor, "spec.selector.matchLabels.app", "persona-service"))],
+      /api-gateway/,
+    );
   });
 
   it("canary-has-alerts: fails when a gating alert is missing or covers another service", async () => {
     await assertCompliant(canaryHasAlerts, estate());
     const [d, c] = estate();
-    await assertViolates(canaryHasAlerts, [d, c, resource(RULE, mutate(rules, "spec.groups.0.rules", rules.spec.groups[0].rules.slice(1)))], /no CanaryHighErrorRate alert/);
-    const other = mutate(mutate(rules, "spec.groups.0.rules.0.labels.service", "persona-service"), "spec.groups.0.rules.0.expr", "up == 0");
+    await assertViolates(
+      canaryHasAlerts,
+      [d, c, resource(RULE, mutate(rules, "spec.groups.0.rules", rules.spec.groups[0].rules.slice(1)))],
+      /no CanaryHighErrorRate alert/,
+    );
+    const other = mutate(
+      mutate(rules, "spec.groups.0.rules.0.labels.service", "persona-service"),
+      "spec.groups.0.rules.0.expr",
+      "up == 0",
+    );
     await assertViolates(canaryHasAlerts, [d, c, resource(RULE, other)], /CanaryHighErrorRate/);
   });
 });

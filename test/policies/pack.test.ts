@@ -18,7 +18,9 @@ describe("policies pack", () => {
     let files = 0;
     for (const domain of DOMAINS) {
       for (const file of fs.readdirSync(path.join(POLICIES_DIR, domain))) {
-        const exports = Object.values(require(path.join(POLICIES_DIR, domain, file)) as Record<string, unknown>);
+        const exports = Object.values(
+          require(path.join(POLICIES_DIR, domain, file)) as Record<string, unknown>,
+        );
         assert.equal(exports.length, 1, `${domain}/${file} exports one policy`);
         assert.ok(listed.has(exports[0] as never), `${domain}/${file} is listed in policies/all.ts`);
         files++;
@@ -28,10 +30,14 @@ describe("policies pack", () => {
   });
 
   it("is a Pulumi policy pack named aiwp-estate-policies that installs on its own", () => {
-    assert.match(fs.readFileSync(path.join(POLICIES_DIR, "PulumiPolicy.yaml"), "utf8"), /^runtime: nodejs$[\s\S]*^name: aiwp-estate-policies$/m);
+    assert.match(
+      fs.readFileSync(path.join(POLICIES_DIR, "PulumiPolicy.yaml"), "utf8"),
+      /^runtime: nodejs$[\s\S]*^name: aiwp-estate-policies$/m,
+    );
     const pack = JSON.parse(fs.readFileSync(path.join(POLICIES_DIR, "package.json"), "utf8"));
     const root = JSON.parse(fs.readFileSync(path.join(POLICIES_DIR, "..", "package.json"), "utf8"));
-    for (const dep of ["@pulumi/policy", "@pulumi/pulumi"]) assert.equal(pack.dependencies[dep], root.dependencies[dep], dep);
+    for (const dep of ["@pulumi/policy", "@pulumi/pulumi"])
+      assert.equal(pack.dependencies[dep], root.dependencies[dep], dep);
     assert.ok(fs.existsSync(path.join(POLICIES_DIR, "tsconfig.json")));
   });
 
@@ -45,12 +51,19 @@ describe("policies pack", () => {
       const { settings } = readStackConfig(stack);
       const config = readPolicyConfig(path.join(POLICY_CONFIG_DIR, `${stack}.json`)) as Record<string, any>;
       for (const [name, entry] of Object.entries(config)) {
-        if (typeof entry === "object" && "environment" in entry) assert.equal(entry.environment, settings.environment, name);
+        if (typeof entry === "object" && "environment" in entry)
+          assert.equal(entry.environment, settings.environment, name);
       }
-      assert.equal(config["flagger-rollback-budget"].maxRollbackSeconds, settings.delivery.canary.maxRollbackSeconds);
+      assert.equal(
+        config["flagger-rollback-budget"].maxRollbackSeconds,
+        settings.delivery.canary.maxRollbackSeconds,
+      );
       assert.equal(config["velero-schedules-meet-rpo"].rpoMinutes, settings.backup.rpoMinutes);
       assert.ok(config["velero-schedules-meet-rpo"].protectedNamespaces.includes(appNamespace(settings)));
-      assert.deepEqual(config["mesh-permissive-exception"].permissiveExceptions, settings.mesh.permissiveExceptions);
+      assert.deepEqual(
+        config["mesh-permissive-exception"].permissiveExceptions,
+        settings.mesh.permissiveExceptions,
+      );
       assert.equal(config["alerts-have-runbook-url"].runbookBaseUrl, RUNBOOK_BASE_URL);
     });
   }

@@ -44,7 +44,11 @@ export async function assertCompliant(
   config: Json = {},
 ): Promise<void> {
   const violations = await violationsOf(policy, resources, config);
-  assert.deepEqual(violations.map((v) => v.message), [], `${policy.name} should pass`);
+  assert.deepEqual(
+    violations.map((v) => v.message),
+    [],
+    `${policy.name} should pass`,
+  );
 }
 
 export async function assertViolates(

@@ -25,7 +25,10 @@ const MODEL_PACKAGES: [test: (group: string) => boolean, pkg: string][] = [
   [(g) => g === "monitoring.coreos.com", "@kubernetes-models/prometheus-operator"],
   [(g) => g === "autoscaling.k8s.io", "@kubernetes-models/autoscaler"],
   [(g) => g === "cert-manager.io" || g === "acme.cert-manager.io", "@kubernetes-models/cert-manager"],
-  [(g) => g === "" || g.endsWith(".k8s.io") || ["apps", "policy", "autoscaling", "batch"].includes(g), "kubernetes-models"],
+  [
+    (g) => g === "" || g.endsWith(".k8s.io") || ["apps", "policy", "autoscaling", "batch"].includes(g),
+    "kubernetes-models",
+  ],
 ];
 
 /** Groups validated from ../shared/crds. */
@@ -69,7 +72,8 @@ function toJsonSchema(schema: any): any {
   const out: any = {};
   for (const [k, v] of Object.entries(schema)) {
     if (k.startsWith("x-kubernetes-") || k === "nullable") continue;
-    if (k === "properties") out.properties = Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, toJsonSchema(s)]));
+    if (k === "properties")
+      out.properties = Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, toJsonSchema(s)]));
     else if (["items", "additionalProperties", "not"].includes(k)) out[k] = toJsonSchema(v);
     else if (["allOf", "anyOf", "oneOf"].includes(k)) out[k] = (v as any[]).map(toJsonSchema);
     else out[k] = v;
@@ -79,7 +83,12 @@ function toJsonSchema(schema: any): any {
     out.anyOf = [{ type: "integer" }, { type: "string" }];
   }
   if (schema.nullable && typeof out.type === "string") out.type = [out.type, "null"];
-  if (out.type === "object" && out.properties && out.additionalProperties === undefined && !schema["x-kubernetes-preserve-unknown-fields"]) {
+  if (
+    out.type === "object" &&
+    out.properties &&
+    out.additionalProperties === undefined &&
+    !schema["x-kubernetes-preserve-unknown-fields"]
+  ) {
     out.additionalProperties = false;
   }
   return out;
@@ -100,7 +109,12 @@ function loadCrdValidators(): void {
         const validate: ValidateFunction = ajv.compile(schema);
         const apiVersion = `${doc.spec.group}/${version.name}`;
         validators.set(keyOf(apiVersion, doc.spec.names.kind), (m) =>
-          validate(m) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`),
+          validate(m)
+            ? []
+            : (validate.errors ?? []).map(
+                (e) =>
+                  `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`,
+              ),
         );
       }
     }
@@ -109,17 +123,34 @@ function loadCrdValidators(): void {
 
 /** RabbitMQ publishes no schema package: a structural check of the fields the estate sets. */
 const RABBITMQ_FIELDS = new Set([
-  "replicas", "image", "imagePullSecrets", "service", "persistence", "resources", "affinity", "tolerations",
-  "rabbitmq", "tls", "override", "skipPostDeployChecks", "terminationGracePeriodSeconds", "secretBackend", "delayStartSeconds",
+  "replicas",
+  "image",
+  "imagePullSecrets",
+  "service",
+  "persistence",
+  "resources",
+  "affinity",
+  "tolerations",
+  "rabbitmq",
+  "tls",
+  "override",
+  "skipPostDeployChecks",
+  "terminationGracePeriodSeconds",
+  "secretBackend",
+  "delayStartSeconds",
 ]);
 function rabbitmqCluster(m: Manifest): string[] {
   const errors: string[] = [];
   const spec = m.spec ?? {};
-  for (const key of Object.keys(spec)) if (!RABBITMQ_FIELDS.has(key)) errors.push(`/spec/${key} is not a RabbitmqCluster field`);
-  if (spec.replicas !== undefined && !Number.isInteger(spec.replicas)) errors.push("/spec/replicas must be an integer");
+  for (const key of Object.keys(spec))
+    if (!RABBITMQ_FIELDS.has(key)) errors.push(`/spec/${key} is not a RabbitmqCluster field`);
+  if (spec.replicas !== undefined && !Number.isInteger(spec.replicas))
+    errors.push("/spec/replicas must be an integer");
   const p = spec.persistence;
-  if (p && (typeof p.storage !== "string" || !/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)?$/.test(p.storage))) errors.push("/spec/persistence/storage must be a quantity");
-  if (p && Object.keys(p).some((k) => !["storage", "storageClassName"].includes(k))) errors.push("/spec/persistence has unknown fields");
+  if (p && (typeof p.storage !== "string" || !/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)?$/.test(p.storage)))
+    errors.push("/spec/persistence/storage must be a quantity");
+  if (p && Object.keys(p).some((k) => !["storage", "storageClassName"].includes(k)))
+    errors.push("/spec/persistence has unknown fields");
   return errors;
 }
 
@@ -173,7 +204,7 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 export function unwrapSecrets(value: unknown): any {
   if (Array.isArray(value)) return value.map(unwrapSecrets);
   if (!value || typeof value !== "object") return value;
-  if (SECRET_SIG in value) return unwrapSecrets((value as { value: unknown }).value);
+  if (SECRET_SIG in value) return unwrapSecrets((value as unknown as { value: unknown }).value);
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
 }
 
