@@ -53,7 +53,7 @@ export const DEFAULT_REQUESTS_PER_REPLICA = 50;
 /** The header and cookie that route a user to the canary of an A/B test. */
 export const AB_MATCH = [
   { headers: { "x-canary": { exact: "insider" } } },
-  { headers: { cookie: { regex: "^(.*?;)?(canary=always)(;.*)?$" } } },
+  { headers: { cookie: { regex: "^(.*?;\\s*)?(canary=always)(;.*)?$" } } },
 ];
 
 export interface ServiceArgs {
@@ -225,8 +225,8 @@ export function canaryServiceSpec(
       retryOn: "connect-failure,refused-stream,reset",
     },
     trafficPolicy: {
+      // Flagger's Canary schema carries only the HTTP pool (no tcp block).
       connectionPool: {
-        tcp: { maxConnections: 1000, connectTimeout: "3s" },
         http: { http1MaxPendingRequests: 1000, http2MaxRequests: 1000, idleTimeout: "60s" },
       },
       outlierDetection: {

@@ -8,6 +8,29 @@ import type { ProgramRun, Registration } from "./harness";
 
 export const SECRET_MARK = "[secret]";
 
+/** The wire signature of a Pulumi secret: `{ [SECRET_SIG]: SECRET_VALUE_SIG, value }`. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretWrapper(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE_SIG;
+}
+
+/** Replaces Pulumi secrets by `replace(value)` wherever they occur. */
+function mapSecrets(value: unknown, replace: (secret: unknown) => unknown): unknown {
+  if (isSecretWrapper(value)) return replace(value.value);
+  if (Array.isArray(value)) return value.map((v) => mapSecrets(v, replace));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapSecrets(v, replace)]));
+  }
+  return value;
+}
+
+/** The plain value with Pulumi's secret wrappers removed (for manifests, which carry placeholders). */
+export function unwrapSecrets(value: unknown): unknown {
+  return mapSecrets(value, (secret) => unwrapSecrets(secret));
+}
+
 /** Replaces every string that contains a secret placeholder with "[secret]". */
 export function redact(value: unknown, placeholders: string[]): unknown {
   if (typeof value === "string") return placeholders.some((p) => value.includes(p)) ? SECRET_MARK : value;
@@ -29,7 +52,7 @@ export function isKubernetesObject(r: Registration): boolean {
 
 /** The manifest of a declared Kubernetes object, as it would be applied. */
 export function manifestOf(r: Registration): Record<string, unknown> {
-  const { apiVersion, kind, metadata, ...rest } = r.inputs as Record<string, unknown>;
+  const { apiVersion, kind, metadata, ...rest } = unwrapSecrets(r.inputs) as Record<string, unknown>;
   return { apiVersion, kind, metadata: metadata ?? { name: r.name }, ...rest };
 }
 
@@ -51,14 +74,17 @@ export function renderFiles(run: ProgramRun): Map<string, string> {
     type: r.type,
     name: r.name,
     parent: r.parent,
-    inputs: redact(r.inputs, placeholders),
+    inputs: redact(
+      mapSecrets(r.inputs, () => SECRET_MARK),
+      placeholders,
+    ),
   }));
   files.set("resources.json", `${JSON.stringify(resources, null, 2)}\n`);
 
   const ruleGroups: unknown[] = [];
   for (const r of run.registrations) {
     if (r.type === HELM_RELEASE) {
-      const i = r.inputs as Record<string, unknown>;
+      const i = unwrapSecrets(r.inputs) as Record<string, unknown>;
       const release = String(i.name ?? r.name);
       const repo = (i.repositoryOpts as { repo?: string } | undefined)?.repo;
       files.set(

@@ -85,7 +85,6 @@ export function resolveConfig(
     const level = levelOf(entry, policy.name) ?? all ?? policy.enforcementLevel ?? PACK_ENFORCEMENT_LEVEL;
     const properties = typeof entry === "object" && entry !== null ? { ...entry } : {};
     delete properties.enforcementLevel;
-      typeof entry === "object" && entry !== null ? entry : {};
     const config = structuredClone(properties) as Record<string, unknown>;
     if (policy.configSchema) {
       const validate = ajv.compile({ type: "object", ...policy.configSchema });
@@ -235,21 +234,69 @@ export function formatViolations(violations: Violation[]): string {
   return rows.map((r) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join("  ")).join("\n");
 }
 
+/**
+ * The enforcement level of every policy in every stack, as a Markdown table generated from the config
+ * files ("n/a" where the policy's environment scope excludes the stack).
+ */
+export function levelsTable(stacks: string[]): string {
+  const resolved = stacks.map((s) =>
+    resolveConfig(readPolicyConfig(path.join(POLICY_CONFIG_DIR, `${s}.json`))),
+  );
+  const rows = POLICIES.map((p) => {
+    const cells = resolved.map((r) => {
+      const { level, config } = r.get(p.name)!;
+      const scope = config.appliesTo as string[] | undefined;
+      return scope && config.environment && !scope.includes(config.environment as string)
+        ? `${level} (n/a)`
+        : level;
+    });
+    return `| \`${p.name}\` | ${cells.join(" | ")} | ${p.description.replace(/\|/g, "\\|")} |`;
+  });
+  return [
+    `| policy | ${stacks.join(" | ")} | rule |`,
+    `|---|${stacks.map(() => "---").join("|")}|---|`,
+    ...rows,
+  ].join("\n");
+}
+
 const USAGE =
   "usage: npm run policy -- --stack <name>\n" +
-  "       npm run policy -- --resources <resources.json> [--stack <name> | --config <policy config.json>]";
+  "       npm run policy -- --resources <resources.json> [--stack <name> | --config <policy config.json>]\n" +
+  "       npm run policy -- --levels   (Markdown table of enforcement levels per stack)";
 
 export async function main(argv: string[]): Promise<number> {
-  let options: { stack?: string; resources?: string; config?: string };
+  let options: { stack?: string; resources?: string; config?: string; levels?: boolean };
   try {
     options = parseArgs({
       args: argv,
-      options: { stack: { type: "string" }, resources: { type: "string" }, config: { type: "string" } },
+      options: {
+        stack: { type: "string" },
+        resources: { type: "string" },
+        config: { type: "string" },
+        levels: { type: "boolean" },
+      },
       strict: true,
     }).values;
   } catch (e) {
     console.error(`policy: ${(e as Error).message}\n${USAGE}`);
     return 1;
+  }
+  if (options.levels) {
+    try {
+      const stacks = fs
+        .readdirSync(POLICY_CONFIG_DIR)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => f.slice(0, -".json".length));
+      const order = ["dev", "staging", "prod", "dr"];
+      stacks.sort(
+        (a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b),
+      );
+      console.log(levelsTable(stacks));
+      return 0;
+    } catch (e) {
+      console.error(`policy: ${(e as Error).message}`);
+      return 1;
+    }
   }
   if (!options.stack && !options.resources) {
     console.error(`policy: --stack or --resources is required\n${USAGE}`);

@@ -225,8 +225,10 @@ describe("components/service", () => {
 
     it("matches A/B testers by header or cookie", () => {
       assert.deepEqual(AB_MATCH[0], { headers: { "x-canary": { exact: "insider" } } });
-      // Flagger's documented regex: the whole Cookie header must match.
+      // The whole Cookie header must match; browsers separate cookies with "; ".
       assert.ok(new RegExp(AB_MATCH[1].headers.cookie!.regex).test("canary=always; lang=en"));
+      assert.ok(new RegExp(AB_MATCH[1].headers.cookie!.regex).test("theme=dark; canary=always; lang=en"));
+      assert.ok(!new RegExp(AB_MATCH[1].headers.cookie!.regex).test("theme=dark; canary=alwaysnot"));
       assert.ok(new RegExp(AB_MATCH[1].headers.cookie!.regex).test("theme=dark;canary=always"));
       assert.ok(!new RegExp(AB_MATCH[1].headers.cookie!.regex).test("canary=never"));
     });

@@ -100,7 +100,7 @@ describe("components/workloads", () => {
       assert.equal(a.iterations, 5);
       assert.deepEqual(a.match, [
         { headers: { "x-canary": { exact: "insider" } } },
-        { headers: { cookie: { regex: "^(.*?;)?(canary=always)(;.*)?$" } } },
+        { headers: { cookie: { regex: "^(.*?;\\s*)?(canary=always)(;.*)?$" } } },
       ]);
       assert.equal(a.stepWeights, undefined);
     });

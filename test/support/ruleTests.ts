@@ -15,15 +15,16 @@ import { durationSeconds } from "../../lib/duration";
 import { appNamespace } from "../../lib/names";
 import { rolloutPlan, type AnalysisTiming } from "../../lib/rollout";
 import {
-  alertRules,
   canaryTargets,
   CPU_WINDOW,
   errorBudget,
   FAST_BURN_FOR,
   latencyBucket,
+  platformAlertRules,
   SLOW_BURN_FOR,
   STUCK_NO_TRAFFIC_FOR,
   type AlertingRule,
+  type RuleGroup,
   type ServiceTarget,
 } from "../../components/observability/rules";
 import { effectiveAnalysis, type Settings } from "../../settings";
@@ -52,6 +53,7 @@ export interface PromtoolTest {
 export interface PromtoolTestFile {
   rule_files: string[];
   evaluation_interval: string;
+  group_eval_order: string[];
   tests: PromtoolTest[];
 }
 
@@ -203,7 +205,7 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
   const a = ctx.settings.observability.alerts;
   const ns = t.namespace;
   const tests: PromtoolTest[] = [];
-  const add = (name: string, horizon: number, input_series: InputSeries[], alert_rule_test: AlertRuleTest[]) =>
+  const add = (name: string, _due: number, input_series: InputSeries[], alert_rule_test: AlertRuleTest[]) =>
     tests.push({ name: `${t.service}: ${name}`, interval: `${STEP_SECONDS}s`, input_series, alert_rule_test });
   const stepsFor = (horizonMinutes: number) => (horizonMinutes + 1) * (60 / STEP_SECONDS);
   const forMin = minutes(a.for);
@@ -439,28 +441,45 @@ export function platformTests(ctx: Ctx): PromtoolTest[] {
   ];
 }
 
-export interface RuleTestOptions {
-  /** Path of the rule file under test, as promtool should read it. */
-  rulesFile: string;
-  /** Services to generate canary and SLO tests for (default: all). */
-  services?: string[];
-  /** Include the platform tests (default true). */
-  platform?: boolean;
+export interface RuleTestSuite {
+  /** The service under test, or "platform". */
+  scope: string;
+  /** The rendered rules that concern the scope (every rule labelled with the service, or the platform group). */
+  groups: RuleGroup[];
+  /** promtool's test file; `rule_files` names `rulesFile`. */
+  tests: PromtoolTestFile;
 }
 
-/** The promtool test file for a stack's settings. */
-export function ruleTests(settings: Settings, options: RuleTestOptions): PromtoolTestFile {
-  const rules = alertRules(settings).flatMap((g) => g.rules.filter((r): r is AlertingRule => "alert" in r));
+/** Rules of `groups` labelled with `service`, groups kept in order. */
+export function rulesOfService(groups: RuleGroup[], service: string): RuleGroup[] {
+  return groups
+    .map((g) => ({ ...g, rules: g.rules.filter((r) => r.labels?.service === service) }))
+    .filter((g) => g.rules.length > 0);
+}
+
+/**
+ * promtool test suites for a stack: one per service (its canary and SLO tests against the rendered rules of
+ * that service) and one for the platform. `groups` are the rendered rule groups; a suite's tests only feed
+ * series of its own service, so the other services' rules could not fire and are left out to keep promtool fast.
+ */
+export function ruleTestSuites(settings: Settings, groups: RuleGroup[], rulesFile: string, services?: string[]): RuleTestSuite[] {
+  const rules = groups.flatMap((g) => g.rules.filter((r): r is AlertingRule => "alert" in r));
   const ctx: Ctx = { settings, rules, namespace: appNamespace(settings) };
-  const wanted = (s: string) => options.services === undefined || options.services.includes(s);
-  const tests = [
-    ...canaryTargets(settings)
-      .filter((t) => wanted(t.service))
-      .flatMap((t) => serviceTests(ctx, t)),
-    ...Object.keys(settings.services)
-      .filter(wanted)
-      .flatMap((s) => sloTests(ctx, s)),
-    ...(options.platform === false ? [] : platformTests(ctx)),
-  ];
-  return { rule_files: [options.rulesFile], evaluation_interval: "1m", tests };
+  const file = (tests: PromtoolTest[], scoped: RuleGroup[]): PromtoolTestFile => ({
+    rule_files: [rulesFile],
+    evaluation_interval: "1m",
+    // promtool otherwise evaluates groups in random order; recording rules come first, as in the file.
+    group_eval_order: scoped.map((g) => g.name),
+    tests,
+  });
+  const suites: RuleTestSuite[] = [];
+  const targets = new Map(canaryTargets(settings).map((t) => [t.service, t]));
+  for (const service of Object.keys(settings.services).filter((s) => services === undefined || services.includes(s))) {
+    const scoped = rulesOfService(groups, service);
+    const target = targets.get(service);
+    suites.push({ scope: service, groups: scoped, tests: file([...(target ? serviceTests(ctx, target) : []), ...sloTests(ctx, service)], scoped) });
+  }
+  const platform = groups.filter((g) => g.name === platformAlertRules(settings).name);
+  suites.push({ scope: "platform", groups: platform, tests: file(platformTests(ctx), platform) });
+  return suites;
 }
