@@ -122,7 +122,10 @@ export = async () => {
   const appNs = appNamespace(settings);
   const namespaces = new Namespaces(`${prefix}-namespaces`, {
     appNamespace: appNs,
-    appEgress: appEgressRules(settings.network.addressSpace, [settings.network.podCidr, settings.network.serviceCidr]),
+    appEgress: appEgressRules(settings.network.addressSpace, [
+      settings.network.podCidr,
+      settings.network.serviceCidr,
+    ]),
     provider: k8sProvider,
   });
   const nsReady = Object.values(namespaces.namespaces);
@@ -155,7 +158,7 @@ export = async () => {
     provider: k8sProvider,
     dependsOn: nsReady,
   });
-  new Delivery(`${prefix}-delivery`, {
+  const delivery = new Delivery(`${prefix}-delivery`, {
     flaggerReplicas: settings.environment === "prod" || settings.environment === "dr" ? 2 : 1,
     provider: k8sProvider,
     dependsOn: [mesh.istiod, prometheusStack.release],
@@ -179,32 +182,46 @@ export = async () => {
   });
 
   // Workloads: the service catalogue with its progressive delivery.
-  const workloads = new Workloads(`${prefix}-workloads`, {
-    services: settings.services,
-    delivery: settings.delivery,
-    namespace: appNamespace(settings),
-    customDomain: settings.edge.customDomain,
-    zoned: settings.cluster.zones.length > 0,
-    registryLoginServer: registry.loginServer,
-    identity: { resourceGroupName: groups.platformName, location, oidcIssuerUrl: cluster.oidcIssuerUrl, tags },
-    slackWebhookUrl: secrets.slackWebhookUrl,
-    provider: kubernetes.provider,
-  });
+  const workloads = new Workloads(
+    `${prefix}-workloads`,
+    {
+      services: settings.services,
+      delivery: settings.delivery,
+      namespace: appNamespace(settings),
+      customDomain: settings.edge.customDomain,
+      zoned: settings.cluster.zones.length > 0,
+      registryLoginServer: registry.loginServer,
+      identity: {
+        resourceGroupName: groups.platformName,
+        location,
+        oidcIssuerUrl: cluster.oidcIssuerUrl,
+        tags,
+      },
+      slackWebhookUrl: secrets.slackWebhookUrl,
+      provider: kubernetes.provider,
+    },
+    // Canaries, MetricTemplates, ScaledObjects and mesh policies need their CRDs and controllers installed.
+    { dependsOn: [...nsReady, mesh, prometheusStack, delivery] },
+  );
 
   // Edge: Front Door reaches the ingress gateway's Private Link Service, which the AKS cloud provider creates from
   // the gateway Service's annotations: the origin must be declared after the gateway (dependsOn the mesh).
-  const frontDoor = new FrontDoor(`${prefix}-frontdoor`, {
-    prefix,
-    environment: settings.environment,
-    resourceGroupName: groups.platformName,
-    location,
-    settings: settings.edge,
-    subscriptionId: client.subscriptionId,
-    nodeResourceGroup: cluster.nodeResourceGroup,
-    privateLinkServiceName: ingressPrivateLinkServiceName(prefix),
-    ingressAddress: ingressLoadBalancerIp(settings),
-    tags,
-  });
+  const frontDoor = new FrontDoor(
+    `${prefix}-frontdoor`,
+    {
+      prefix,
+      environment: settings.environment,
+      resourceGroupName: groups.platformName,
+      location,
+      settings: settings.edge,
+      subscriptionId: client.subscriptionId,
+      nodeResourceGroup: cluster.nodeResourceGroup,
+      privateLinkServiceName: ingressPrivateLinkServiceName(prefix),
+      ingressAddress: ingressLoadBalancerIp(settings),
+      tags,
+    },
+    { dependsOn: [mesh] },
+  );
 
   return {
     resourceGroup: groups.platformName,
