@@ -15,6 +15,7 @@ import { KubernetesProvider } from "./components/kubernetesProvider";
 import { LogAnalytics } from "./components/logAnalytics";
 import { Mesh } from "./components/mesh";
 import { Namespaces, appEgressRules } from "./components/namespaces";
+import { Alerting } from "./components/observability/alerting";
 import { PrometheusStack } from "./components/observability/prometheusStack";
 import { RabbitMQ } from "./components/rabbitmq";
 import { Network } from "./components/network";
@@ -143,6 +144,7 @@ export = async () => {
     dnsZoneResourceGroup: settings.edge.dnsZoneResourceGroup,
     identityResourceGroupName: groups.platformName,
     location,
+    tags,
     oidcIssuerUrl: cluster.oidcIssuerUrl,
     provider: k8sProvider,
     dependsOn: nsReady,
@@ -204,6 +206,13 @@ export = async () => {
     { dependsOn: [...nsReady, mesh, prometheusStack, delivery] },
   );
 
+  // Alerting: rules, Alertmanager routing and dashboards (the PrometheusRule CRD comes with the stack).
+  const alerting = new Alerting(
+    `${prefix}-alerting`,
+    { settings, secrets, provider: kubernetes.provider },
+    { dependsOn: [...nsReady, prometheusStack] },
+  );
+
   // Edge: Front Door reaches the ingress gateway's Private Link Service, which the AKS cloud provider creates from
   // the gateway Service's annotations: the origin must be declared after the gateway (dependsOn the mesh).
   const frontDoor = new FrontDoor(
@@ -242,6 +251,8 @@ export = async () => {
     frontDoorHostname: frontDoor.hostname,
     customDomainValidationToken: frontDoor.customDomainValidationToken,
     serviceImages: workloads.images,
+    alertRules: alerting.ruleNames,
+    dashboards: alerting.dashboardUids,
     ingressPrivateLinkServiceName: mesh.privateLinkServiceName,
     backupStorageAccount: backup.storageAccountName,
   };

@@ -55,6 +55,8 @@ export interface CertManagerArgs {
   identityResourceGroupName: pulumi.Input<string>;
   /** Azure region of the workload identity. */
   location: pulumi.Input<string>;
+  /** Tags of the DNS identity (the estate's standard tags). */
+  tags: Record<string, string>;
   /** The cluster's OIDC issuer URL. */
   oidcIssuerUrl: pulumi.Input<string>;
   /** Kubernetes provider of the cluster. */
@@ -85,6 +87,7 @@ export class CertManager extends pulumi.ComponentResource {
         serviceAccount: CERT_MANAGER_SERVICE_ACCOUNT,
         oidcIssuerUrl: args.oidcIssuerUrl,
         roles: [{ scope: zoneId, roleDefinitionId: DNS_ZONE_CONTRIBUTOR, name: "dns-zone" }],
+        tags: args.tags,
       },
       { parent: this },
     );

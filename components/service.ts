@@ -82,7 +82,7 @@ export interface ServiceArgs {
     /** Role grants of the identity. Default: none (it only authenticates). */
     roles?: RoleGrant[];
     /** Tags of the identity. */
-    tags?: Record<string, string>;
+    tags: Record<string, string>;
   };
   /** Flagger AlertProvider for the Canary's alerts. Default: no alerts. */
   alertProvider?: { name: string; namespace: string };

@@ -55,8 +55,8 @@ export interface WorkloadIdentityArgs {
   oidcIssuerUrl: pulumi.Input<string>;
   /** Role assignments of the identity; empty for an identity that only authenticates. */
   roles: RoleGrant[];
-  /** Tags of the identity. Default: none. */
-  tags?: Record<string, string>;
+  /** Tags of the identity (the estate's standard tags). */
+  tags: Record<string, string>;
 }
 
 /**

@@ -33,7 +33,7 @@ export interface WorkloadsArgs {
     resourceGroupName: pulumi.Input<string>;
     location: pulumi.Input<string>;
     oidcIssuerUrl: pulumi.Input<string>;
-    tags?: Record<string, string>;
+    tags: Record<string, string>;
   };
   /** Role grants per service name. Default: none. */
   roles?: Record<string, RoleGrant[]>;

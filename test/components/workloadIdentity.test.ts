@@ -22,6 +22,7 @@ describe("workload identity", () => {
           namespace: "velero",
           serviceAccount: "velero-server",
           oidcIssuerUrl: "https://issuer.example/",
+          tags: { environment: "dev" },
           roles: [
             {
               scope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st",
