@@ -17,6 +17,7 @@ import { Mesh } from "./components/mesh";
 import { Namespaces, appEgressRules } from "./components/namespaces";
 import { Alerting } from "./components/observability/alerting";
 import { PrometheusStack } from "./components/observability/prometheusStack";
+import { Tracing } from "./components/observability/tracing";
 import { RabbitMQ } from "./components/rabbitmq";
 import { Network } from "./components/network";
 import { Registry } from "./components/registry";
@@ -137,6 +138,17 @@ export = async () => {
     provider: k8sProvider,
     dependsOn: nsReady,
   });
+  // The mesh's tracing provider (mesh.ts TRACING_COLLECTOR) exports through this collector to Application Insights.
+  new Tracing(`${prefix}-tracing`, {
+    prefix,
+    resourceGroupName: groups.platformName,
+    location,
+    workspaceId: logs.workspaceId,
+    replicas: settings.environment === "prod" || settings.environment === "dr" ? 2 : 1,
+    tags,
+    provider: k8sProvider,
+    dependsOn: nsReady,
+  });
   const certManager = new CertManager(`${prefix}-cert-manager`, {
     environment: settings.environment,
     customDomain: settings.edge.customDomain,
@@ -176,9 +188,13 @@ export = async () => {
     provider: k8sProvider,
     dependsOn: nsReady,
   });
+  if (!secrets.rabbitmqPassword) throw new Error("rabbitmqPassword: secret is required");
   new RabbitMQ(`${prefix}-rabbitmq`, {
     rabbitmq: settings.data.rabbitmq,
     zoned: settings.cluster.zones.length > 0,
+    appPassword: secrets.rabbitmqPassword,
+    appNamespace: appNs,
+    queues: Object.values(settings.services).flatMap((s) => (s.queue ? [s.queue.name] : [])),
     provider: k8sProvider,
     dependsOn: [...nsReady, mesh.istiod, prometheusStack.release],
   });

@@ -41,6 +41,11 @@ export const CHARTS = {
     version: "4.4.34",
     repo: "oci://registry-1.docker.io/bitnamicharts",
   },
+  otelCollector: {
+    chart: "opentelemetry-collector",
+    version: "0.158.3",
+    repo: "https://open-telemetry.github.io/opentelemetry-helm-charts",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 /** Images set explicitly in chart values, pinned here next to the charts they belong to. */
@@ -60,6 +65,14 @@ export const IMAGES = {
     tag: "1.0.7",
   },
   rabbitmq: { registry: "docker.io", repository: "library/rabbitmq", tag: "4.1.3-management" },
+  /** The messaging topology operator release the chart pairs with cluster operator 2.16.0. */
+  rabbitmqTopologyOperator: {
+    registry: "docker.io",
+    repository: "rabbitmqoperator/messaging-topology-operator",
+    tag: "1.17.3",
+  },
+  /** The chart's appVersion for 0.158.3; the contrib distribution carries the azuremonitor exporter. */
+  otelCollector: { repository: "otel/opentelemetry-collector-contrib", tag: "0.153.0" },
 } as const;
 
 /** Whether a chart version is exact: a plain semantic version, optionally "v"-prefixed, no range operators. */

@@ -5,6 +5,7 @@ import {
   GATEWAY_SELECTOR,
   INGRESS_SUBNET_NAME,
   NAMESPACES,
+  OTEL_COLLECTOR,
   PUBLIC_GATEWAY,
   RELEASES,
   ingressPrivateLinkServiceName,
@@ -14,10 +15,10 @@ import { CHARTS, SYSTEM_POOL, chartSource } from "./charts";
 /** Name of the tracing provider declared in meshConfig and selected by the mesh-wide Telemetry. */
 export const TRACING_PROVIDER = "otel-tracing";
 
-/** OTLP/gRPC endpoint the sidecars send spans to. */
+/** OTLP/gRPC endpoint the sidecars send spans to: the collector components/observability/tracing.ts deploys. */
 export const TRACING_COLLECTOR = {
-  service: `otel-collector.${NAMESPACES.monitoring}.svc.cluster.local`,
-  port: 4317,
+  service: `${OTEL_COLLECTOR.service}.${OTEL_COLLECTOR.namespace}.svc.cluster.local`,
+  port: OTEL_COLLECTOR.otlpGrpcPort,
 };
 
 /** Paths the gateway serves without a JWT (Front Door's health probe and the services' own probes). */

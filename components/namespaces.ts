@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type * as k8sInput from "@pulumi/kubernetes/types/input";
-import { NAMESPACES } from "../lib/names";
+import { NAMESPACES, OTEL_COLLECTOR } from "../lib/names";
 
 /** Pod Security Admission levels (https://kubernetes.io/docs/concepts/security/pod-security-standards/). */
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
@@ -161,6 +161,42 @@ export function baselineAllowances(plan: NamespacePlan, appNamespace: string): T
       name: "egress-dns-mesh-same-namespace",
       namespace: ns,
       egress: [DNS_EGRESS, ISTIOD_EGRESS, { to: [{ podSelector: {} }] }],
+    });
+  }
+  if (plan.denyEgress && plan.injection) {
+    // Sidecars send their spans to the OpenTelemetry Collector (the mesh's tracing provider).
+    allowances.push({
+      name: "egress-tracing",
+      namespace: ns,
+      egress: [
+        {
+          to: [namespacePeer(OTEL_COLLECTOR.namespace, { ...OTEL_COLLECTOR.podLabels })],
+          ports: tcp(OTEL_COLLECTOR.otlpGrpcPort),
+        },
+      ],
+    });
+  }
+  if (ns === OTEL_COLLECTOR.namespace) {
+    // OTLP/gRPC spans from the mesh: the application's and RabbitMQ's sidecars and the ingress gateway.
+    allowances.push({
+      name: "otlp-from-mesh",
+      namespace: ns,
+      podSelector: { ...OTEL_COLLECTOR.podLabels },
+      ingress: [
+        {
+          from: [appNamespace, NAMESPACES.rabbitmq, NAMESPACES.ingress].map((n) => namespacePeer(n)),
+          ports: tcp(OTEL_COLLECTOR.otlpGrpcPort),
+        },
+      ],
+    });
+  }
+  if (ns === NAMESPACES.rabbitmqOperator) {
+    // The API server calls the messaging topology operator's admission webhook (container port 9443).
+    allowances.push({
+      name: "topology-webhook",
+      namespace: ns,
+      podSelector: { "app.kubernetes.io/component": "messaging-topology-operator" },
+      ingress: [{ ports: tcp(9443) }],
     });
   }
   if (ns === NAMESPACES.istio) {

@@ -1,12 +1,49 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { DataSettings } from "../settings";
-import { MONITORING_SELECTOR, NAMESPACES, RELEASES } from "../lib/names";
+import { AMQP_SECRET, MONITORING_SELECTOR, NAMESPACES, RELEASES } from "../lib/names";
 import { CHARTS, IMAGES, SYSTEM_POOL, chartSource } from "./charts";
 import { ISTIO_MTLS_SCRAPE, STORAGE_CLASS } from "./observability/prometheusStack";
 
 /** Name of the workflow queue's RabbitmqCluster (also its Service and `<name>-default-user` Secret). */
 export const RABBITMQ_CLUSTER = "workflow-queue";
+
+/** The application's RabbitMQ user: the topology operator's User CR, named like the user it creates. */
+export const APP_USER = "workflow-app";
+
+/** Secret in the RabbitMQ namespace the User CR imports its username and password from. */
+export const APP_USER_CREDENTIALS = `${APP_USER}-credentials`;
+
+/** In-cluster AMQP host and port of the workflow queue's Service. */
+export const AMQP_ENDPOINT = {
+  host: `${RABBITMQ_CLUSTER}.${NAMESPACES.rabbitmq}.svc.cluster.local`,
+  port: 5672,
+} as const;
+
+/**
+ * AMQP URI of the application user on the default vhost. User and password are percent-encoded; the vhost "/"
+ * is written "%2F" (an empty path would name the vhost "" under the AMQP URI specification).
+ */
+export function amqpUri(user: string, password: string, endpoint: { host: string; port: number }): string {
+  const enc = encodeURIComponent;
+  return `amqp://${enc(user)}:${enc(password)}@${endpoint.host}:${endpoint.port}/%2F`;
+}
+
+/**
+ * The application user's permissions on the default vhost: each of its queues and the queues derived from it
+ * by name (`<queue>.<suffix>`, e.g. a dead-letter queue), plus publishing through the default exchange
+ * (amq.default), which is how a producer addresses a queue by name. No queues: no permissions.
+ */
+export function queuePermissions(queues: readonly string[]): {
+  configure: string;
+  write: string;
+  read: string;
+} {
+  if (queues.length === 0) return { configure: "", write: "", read: "" };
+  const names = [...new Set(queues)].map((q) => q.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  const own = `^(${names})(\\..+)?$`;
+  return { configure: own, write: `${own}|^amq\\.default$`, read: own };
+}
 
 /** Operator chart values: the upstream operator images instead of the chart's unpublished Bitnami ones. */
 export function operatorValues(): Record<string, unknown> {
@@ -27,8 +64,15 @@ export function operatorValues(): Record<string, unknown> {
       nodeSelector: SYSTEM_POOL.nodeSelector,
       tolerations: SYSTEM_POOL.tolerations,
     },
-    // Queues are declared by the services themselves; the topology operator is not needed.
-    msgTopologyOperator: { enabled: false },
+    // The topology operator creates the application's user and permissions (User and Permission CRs).
+    msgTopologyOperator: {
+      enabled: true,
+      image: image(IMAGES.rabbitmqTopologyOperator),
+      nodeSelector: SYSTEM_POOL.nodeSelector,
+      tolerations: SYSTEM_POOL.tolerations,
+    },
+    // The chart signs the topology operator's webhook certificate itself (and keeps it across upgrades).
+    useCertManager: false,
   };
 }
 
@@ -63,16 +107,29 @@ export interface RabbitMQArgs {
   rabbitmq: DataSettings["rabbitmq"];
   /** Whether the cluster spans availability zones (spread replicas across them). */
   zoned: boolean;
+  /** Password of the application's RabbitMQ user (stack secret `rabbitmqPassword`). */
+  appPassword: pulumi.Input<string>;
+  /** The application namespace, where the AMQP URI Secret (AMQP_SECRET) is written for KEDA and the services. */
+  appNamespace: string;
+  /** Queues the application uses (the KEDA services' `queue.name`); its permissions cover these. Default: none. */
+  queues?: string[];
   /** Kubernetes provider of the cluster. */
   provider: k8s.Provider;
   /** Resources the operator waits for (the namespaces, the Prometheus stack for ServiceMonitor CRDs). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
-/** The RabbitMQ cluster operator and the workflow queue's RabbitmqCluster with its ServiceMonitor. */
+/**
+ * The RabbitMQ operators and the workflow queue's RabbitmqCluster with its ServiceMonitor, plus the application's
+ * user: its password comes from the stack's secrets, the topology operator creates it in RabbitMQ, and its AMQP
+ * URI is written to a Secret in the application namespace (KEDA's TriggerAuthentication cannot read the RabbitMQ
+ * namespace).
+ */
 export class RabbitMQ extends pulumi.ComponentResource {
   /** In-cluster AMQP host of the queue. */
   public readonly host: string;
+  /** Name of the Secret (in the application namespace) holding the AMQP URI under AMQP_SECRET.key. */
+  public readonly amqpSecretName: pulumi.Output<string>;
 
   constructor(name: string, args: RabbitMQArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiwp:data:RabbitMQ", name, {}, opts);
@@ -87,7 +144,7 @@ export class RabbitMQ extends pulumi.ComponentResource {
       { parent: this, provider: args.provider, dependsOn: args.dependsOn },
     );
     const crOpts = { parent: this, provider: args.provider, dependsOn: [operator] };
-    new k8s.apiextensions.CustomResource(
+    const cluster = new k8s.apiextensions.CustomResource(
       `${name}-cluster`,
       {
         apiVersion: "rabbitmq.com/v1beta1",
@@ -116,7 +173,65 @@ export class RabbitMQ extends pulumi.ComponentResource {
       },
       crOpts,
     );
-    this.host = `${RABBITMQ_CLUSTER}.${NAMESPACES.rabbitmq}.svc.cluster.local`;
-    this.registerOutputs({ host: this.host });
+
+    const password = pulumi.secret(args.appPassword);
+    const k8sOpts = { parent: this, provider: args.provider };
+    const credentials = new k8s.core.v1.Secret(
+      `${name}-app-credentials`,
+      {
+        metadata: { name: APP_USER_CREDENTIALS, namespace: NAMESPACES.rabbitmq },
+        type: "Opaque",
+        stringData: { username: APP_USER, password },
+      },
+      k8sOpts,
+    );
+    const clusterReference = { name: RABBITMQ_CLUSTER };
+    // The operator imports the credentials when it creates the user; a later password change needs the User
+    // recreated (the import is ignored once the user exists).
+    const user = new k8s.apiextensions.CustomResource(
+      `${name}-app-user`,
+      {
+        apiVersion: "rabbitmq.com/v1beta1",
+        kind: "User",
+        metadata: { name: APP_USER, namespace: NAMESPACES.rabbitmq },
+        spec: {
+          rabbitmqClusterReference: clusterReference,
+          importCredentialsSecret: { name: APP_USER_CREDENTIALS },
+        },
+      },
+      { ...k8sOpts, dependsOn: [operator, cluster, credentials] },
+    );
+    new k8s.apiextensions.CustomResource(
+      `${name}-app-permission`,
+      {
+        apiVersion: "rabbitmq.com/v1beta1",
+        kind: "Permission",
+        metadata: { name: `${APP_USER}-default-vhost`, namespace: NAMESPACES.rabbitmq },
+        spec: {
+          vhost: "/",
+          userReference: { name: APP_USER },
+          permissions: queuePermissions(args.queues ?? []),
+          rabbitmqClusterReference: clusterReference,
+        },
+      },
+      { ...k8sOpts, dependsOn: [user] },
+    );
+    const amqpSecret = new k8s.core.v1.Secret(
+      `${name}-amqp`,
+      {
+        metadata: { name: AMQP_SECRET.name, namespace: args.appNamespace },
+        type: "Opaque",
+        stringData: {
+          [AMQP_SECRET.key]: pulumi.secret(
+            pulumi.output(password).apply((p) => amqpUri(APP_USER, p, AMQP_ENDPOINT)),
+          ),
+        },
+      },
+      k8sOpts,
+    );
+
+    this.host = AMQP_ENDPOINT.host;
+    this.amqpSecretName = amqpSecret.metadata.name;
+    this.registerOutputs({ host: this.host, amqpSecretName: this.amqpSecretName });
   }
 }

@@ -40,6 +40,7 @@ export const RELEASES = {
   loadtester: "flagger-loadtester",
   velero: "velero",
   rabbitmqOperator: "rabbitmq-cluster-operator",
+  otelCollector: "otel-collector",
 } as const;
 
 /** In-cluster address of the estate's Prometheus (kube-prometheus-stack with fullnameOverride "kps"). */
@@ -116,3 +117,14 @@ export const AMQP_SECRET = { name: "rabbitmq-amqp", key: "host" } as const;
 
 /** Service account of the estate's Prometheus (kube-prometheus-stack "kps"): its mesh identity scrapes services. */
 export const PROMETHEUS_SERVICE_ACCOUNT = { namespace: NAMESPACES.monitoring, name: "kps-prometheus" } as const;
+
+/**
+ * The OpenTelemetry Collector the mesh sends spans to: its Service (the chart's fullnameOverride), namespace,
+ * OTLP/gRPC port and pod labels (NetworkPolicies select the collector pods by them).
+ */
+export const OTEL_COLLECTOR = {
+  service: "otel-collector",
+  namespace: NAMESPACES.monitoring,
+  otlpGrpcPort: 4317,
+  podLabels: { "app.kubernetes.io/instance": RELEASES.otelCollector },
+} as const;

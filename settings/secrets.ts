@@ -28,6 +28,12 @@ export const SECRETS: SecretSpec[] = [
     requiredBy: () => true,
   },
   {
+    key: "rabbitmqPassword",
+    kind: "password",
+    description: "Password of the application's RabbitMQ user (the AMQP URI KEDA and the services use).",
+    requiredBy: () => true,
+  },
+  {
     key: "slackWebhookUrl",
     kind: "url",
     description: "Slack incoming webhook for Alertmanager and Flagger.",

@@ -5,7 +5,12 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ALERTMANAGER_CONFIG_SECRET, GRAFANA_DASHBOARD_LABEL, MONITORING_SELECTOR, NAMESPACES } from "../../lib/names";
+import {
+  ALERTMANAGER_CONFIG_SECRET,
+  GRAFANA_DASHBOARD_LABEL,
+  MONITORING_SELECTOR,
+  NAMESPACES,
+} from "../../lib/names";
 import type { Settings, StackSecrets } from "../../settings";
 import { TEMPLATE_KEY, alertmanagerTemplates, alertmanagerYaml } from "./alertmanager";
 import { dashboards } from "./dashboards";
@@ -62,8 +67,15 @@ export class Alerting extends pulumi.ComponentResource {
 
     let dingtalkUrl: string | undefined;
     if (receivers.dingtalk.enabled) {
-      if (!secrets.dingtalkWebhookUrl) throw new Error("dingtalkWebhookUrl: secret is required when observability.receivers.dingtalk.enabled");
-      const bridge = new DingtalkBridge(`${name}-dingtalk`, { namespace, robotWebhookUrl: secrets.dingtalkWebhookUrl, provider: args.provider }, { parent: this });
+      if (!secrets.dingtalkWebhookUrl)
+        throw new Error(
+          "dingtalkWebhookUrl: secret is required when observability.receivers.dingtalk.enabled",
+        );
+      const bridge = new DingtalkBridge(
+        `${name}-dingtalk`,
+        { namespace, robotWebhookUrl: secrets.dingtalkWebhookUrl, provider: args.provider },
+        { parent: this },
+      );
       dingtalkUrl = bridge.url;
     }
 
@@ -77,13 +89,20 @@ export class Alerting extends pulumi.ComponentResource {
         secrets.teamsWebhookUrl ?? empty,
       ])
       .apply(([slackWebhookUrl, pagerdutyRoutingKey, smtpPassword, wechatApiSecret, teamsWebhookUrl]) =>
-        alertmanagerYaml({ settings, dingtalkUrl, secrets: { slackWebhookUrl, pagerdutyRoutingKey, smtpPassword, wechatApiSecret, teamsWebhookUrl } }),
+        alertmanagerYaml({
+          settings,
+          dingtalkUrl,
+          secrets: { slackWebhookUrl, pagerdutyRoutingKey, smtpPassword, wechatApiSecret, teamsWebhookUrl },
+        }),
       );
     const secret = new k8s.core.v1.Secret(
       `${name}-alertmanager`,
       {
         metadata: { name: ALERTMANAGER_CONFIG_SECRET, namespace },
-        stringData: { "alertmanager.yaml": pulumi.secret(config), [TEMPLATE_KEY]: alertmanagerTemplates(settings) },
+        stringData: {
+          "alertmanager.yaml": pulumi.secret(config),
+          [TEMPLATE_KEY]: alertmanagerTemplates(settings),
+        },
       },
       child,
     );
@@ -103,6 +122,10 @@ export class Alerting extends pulumi.ComponentResource {
     this.ruleNames = rules.map((r) => r.name);
     this.alertmanagerSecretName = secret.metadata.name;
     this.dashboardUids = models.map((d) => d.uid);
-    this.registerOutputs({ ruleNames: this.ruleNames, alertmanagerSecretName: this.alertmanagerSecretName, dashboardUids: this.dashboardUids });
+    this.registerOutputs({
+      ruleNames: this.ruleNames,
+      alertmanagerSecretName: this.alertmanagerSecretName,
+      dashboardUids: this.dashboardUids,
+    });
   }
 }

@@ -87,7 +87,12 @@ function integrations(inputs: AlertmanagerInputs, severity: "critical" | "warnin
   }
   if (severity === "critical" && r.email.enabled) {
     out.email_configs = [
-      { to: r.email.to.join(", "), send_resolved: true, headers: { Subject: '{{ template "aiwp.title" . }}' }, text: '{{ template "aiwp.text" . }}' },
+      {
+        to: r.email.to.join(", "),
+        send_resolved: true,
+        headers: { Subject: '{{ template "aiwp.title" . }}' },
+        text: '{{ template "aiwp.text" . }}',
+      },
     ];
   }
   if (r.wechat.enabled) {
@@ -103,7 +108,8 @@ function integrations(inputs: AlertmanagerInputs, severity: "critical" | "warnin
     ];
   }
   if (r.dingtalk.enabled) {
-    if (!inputs.dingtalkUrl) throw new Error("observability.receivers.dingtalk: enabled without the bridge's URL");
+    if (!inputs.dingtalkUrl)
+      throw new Error("observability.receivers.dingtalk: enabled without the bridge's URL");
     out.webhook_configs = [{ url: inputs.dingtalkUrl, send_resolved: true }];
   }
   if (r.msteams.enabled) {
@@ -177,8 +183,16 @@ export function alertmanagerConfig(inputs: AlertmanagerInputs): Config {
       ],
     },
     inhibit_rules: [
-      { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["service", "namespace"] },
-      { source_matchers: ['severity=~"critical|warning"'], target_matchers: ['severity="info"'], equal: ["service", "namespace"] },
+      {
+        source_matchers: ['severity="critical"'],
+        target_matchers: ['severity="warning"'],
+        equal: ["service", "namespace"],
+      },
+      {
+        source_matchers: ['severity=~"critical|warning"'],
+        target_matchers: ['severity="info"'],
+        equal: ["service", "namespace"],
+      },
     ],
     receivers,
   };

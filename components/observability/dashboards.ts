@@ -31,25 +31,53 @@ export interface DashboardModel {
 }
 
 function query(expr: string, legend: string, refId: string): cogTypes.Builder<cogTypes.Dataquery> {
-  return new prometheus.DataqueryBuilder().expr(expr).legendFormat(legend).refId(refId).datasource(PROMETHEUS_DATASOURCE);
+  return new prometheus.DataqueryBuilder()
+    .expr(expr)
+    .legendFormat(legend)
+    .refId(refId)
+    .datasource(PROMETHEUS_DATASOURCE);
 }
 
-function timeseriesPanel(title: string, unit: string, queries: [expr: string, legend: string][]): timeseriesTypes.PanelBuilder {
-  const panel = new timeseries.PanelBuilder().title(title).unit(unit).height(8).span(12).datasource(PROMETHEUS_DATASOURCE);
+function timeseriesPanel(
+  title: string,
+  unit: string,
+  queries: [expr: string, legend: string][],
+): timeseriesTypes.PanelBuilder {
+  const panel = new timeseries.PanelBuilder()
+    .title(title)
+    .unit(unit)
+    .height(8)
+    .span(12)
+    .datasource(PROMETHEUS_DATASOURCE);
   queries.forEach(([expr, legend], i) => panel.withTarget(query(expr, legend, String.fromCharCode(65 + i))));
   return panel;
 }
 
-function statPanel(title: string, unit: string, queries: [expr: string, legend: string][]): statTypes.PanelBuilder {
-  const panel = new stat.PanelBuilder().title(title).unit(unit).height(6).span(6).datasource(PROMETHEUS_DATASOURCE);
+function statPanel(
+  title: string,
+  unit: string,
+  queries: [expr: string, legend: string][],
+): statTypes.PanelBuilder {
+  const panel = new stat.PanelBuilder()
+    .title(title)
+    .unit(unit)
+    .height(6)
+    .span(6)
+    .datasource(PROMETHEUS_DATASOURCE);
   queries.forEach(([expr, legend], i) => panel.withTarget(query(expr, legend, String.fromCharCode(65 + i))));
   return panel;
 }
 
-function serviceVariables(settings: Settings, services: string[]): cogTypes.Builder<dashboardTypes.VariableModel>[] {
+function serviceVariables(
+  settings: Settings,
+  services: string[],
+): cogTypes.Builder<dashboardTypes.VariableModel>[] {
   return [
     new dashboard.ConstantVariableBuilder("namespace").value(appNamespace(settings)),
-    new dashboard.CustomVariableBuilder("service").label("Service").values(services.join(",")).current({ text: services[0], value: services[0] }),
+    new dashboard.CustomVariableBuilder("service")
+      .label("Service")
+      .values(services.join(","))
+      .current({ text: services[0], value: services[0] }),
   ];
 }
 
@@ -60,7 +88,8 @@ export function canaryDashboard(settings: Settings): DashboardModel {
   const services = Object.entries(settings.services)
     .filter(([, s]) => s.strategy !== "rolling")
     .map(([name]) => name);
-  const workloads = 'destination_workload_namespace="$namespace", destination_workload=~"$service|$service-primary"';
+  const workloads =
+    'destination_workload_namespace="$namespace", destination_workload=~"$service|$service-primary"';
   const builder = new dashboard.DashboardBuilder("AIWP canary analysis")
     .uid(DASHBOARD_UIDS.canary)
     .tags(["aiwp", "canary", settings.environment])
@@ -76,7 +105,11 @@ export function canaryDashboard(settings: Settings): DashboardModel {
     )
     .withPanel(timeseriesPanel("Throughput", "reqps", [[`${RECORDED.requestRate}{${sel}}`, "{{track}}"]]))
     .withRow(new dashboard.RowBuilder("Errors and latency"))
-    .withPanel(timeseriesPanel("Error rate: canary vs stable", "percentunit", [[`${RECORDED.errorRatio}{${sel}}`, "{{track}}"]]))
+    .withPanel(
+      timeseriesPanel("Error rate: canary vs stable", "percentunit", [
+        [`${RECORDED.errorRatio}{${sel}}`, "{{track}}"],
+      ]),
+    )
     .withPanel(
       timeseriesPanel("P95 / P99 latency: canary vs stable", "ms", [
         [`${RECORDED.latencyP95}{${sel}}`, "P95 {{track}}"],
@@ -85,18 +118,33 @@ export function canaryDashboard(settings: Settings): DashboardModel {
     )
     .withPanel(
       statPanel("5xx responses (time range)", "short", [
-        [`sum by (destination_workload) (increase(istio_requests_total{reporter="destination", ${workloads}, response_code=~"5.."}[$__range]))`, "{{destination_workload}}"],
+        [
+          `sum by (destination_workload) (increase(istio_requests_total{reporter="destination", ${workloads}, response_code=~"5.."}[$__range]))`,
+          "{{destination_workload}}",
+        ],
       ]),
     )
     .withPanel(
       statPanel("Instance health (available / desired)", "short", [
-        ['kube_deployment_status_replicas_available{namespace="$namespace", deployment=~"$service|$service-primary"}', "available {{deployment}}"],
-        ['kube_deployment_spec_replicas{namespace="$namespace", deployment=~"$service|$service-primary"}', "desired {{deployment}}"],
+        [
+          'kube_deployment_status_replicas_available{namespace="$namespace", deployment=~"$service|$service-primary"}',
+          "available {{deployment}}",
+        ],
+        [
+          'kube_deployment_spec_replicas{namespace="$namespace", deployment=~"$service|$service-primary"}',
+          "desired {{deployment}}",
+        ],
       ]),
     )
     .withRow(new dashboard.RowBuilder("Resources"))
-    .withPanel(timeseriesPanel("CPU (share of limit)", "percentunit", [[`${RECORDED.cpu}{${sel}}`, "{{track}}"]]))
-    .withPanel(timeseriesPanel("Memory (share of limit)", "percentunit", [[`${RECORDED.memory}{${sel}}`, "{{track}}"]]));
+    .withPanel(
+      timeseriesPanel("CPU (share of limit)", "percentunit", [[`${RECORDED.cpu}{${sel}}`, "{{track}}"]]),
+    )
+    .withPanel(
+      timeseriesPanel("Memory (share of limit)", "percentunit", [
+        [`${RECORDED.memory}{${sel}}`, "{{track}}"],
+      ]),
+    );
   return { uid: DASHBOARD_UIDS.canary, title: "AIWP canary analysis", json: builder.build() };
 }
 
@@ -105,7 +153,8 @@ export function sloDashboard(settings: Settings): DashboardModel {
   const slo = settings.observability.slo;
   const availBudget = errorBudget(slo.availabilityPercent);
   const latBudget = errorBudget(slo.latencyPercent);
-  const workloads = 'reporter="destination", destination_workload_namespace="$namespace", destination_workload=~"$service|$service-primary"';
+  const workloads =
+    'reporter="destination", destination_workload_namespace="$namespace", destination_workload=~"$service|$service-primary"';
   const total30d = `sum(increase(istio_requests_total{${workloads}}[30d]))`;
   const errors30d = `sum(increase(istio_requests_total{${workloads}, response_code=~"5.."}[30d]))`;
   const windows = [...BURN_RATES.fast, ...BURN_RATES.slow].flatMap((w) => [w.long, w.short]);
@@ -116,24 +165,43 @@ export function sloDashboard(settings: Settings): DashboardModel {
     .time({ from: "now-7d", to: "now" })
     .variables(serviceVariables(settings, Object.keys(settings.services)))
     .withRow(new dashboard.RowBuilder(`Availability (objective ${slo.availabilityPercent}%)`))
-    .withPanel(statPanel("Availability, 30 days", "percentunit", [[`1 - ((${errors30d} or vector(0)) / ${total30d})`, "availability"]]))
     .withPanel(
-      statPanel("Error budget remaining, 30 days", "percentunit", [[`1 - (((${errors30d} or vector(0)) / ${total30d}) / ${availBudget})`, "budget remaining"]]),
+      statPanel("Availability, 30 days", "percentunit", [
+        [`1 - ((${errors30d} or vector(0)) / ${total30d})`, "availability"],
+      ]),
+    )
+    .withPanel(
+      statPanel("Error budget remaining, 30 days", "percentunit", [
+        [`1 - (((${errors30d} or vector(0)) / ${total30d}) / ${availBudget})`, "budget remaining"],
+      ]),
     )
     .withPanel(
       timeseriesPanel(
         "Availability burn rate",
         "none",
-        [...new Set(windows)].map((w) => [`${RECORDED.sloErrors(w)}{${sel}} / ${availBudget}`, `${w}`] as [string, string]),
+        [...new Set(windows)].map(
+          (w) => [`${RECORDED.sloErrors(w)}{${sel}} / ${availBudget}`, `${w}`] as [string, string],
+        ),
       ),
     )
-    .withRow(new dashboard.RowBuilder(`Latency (objective ${slo.latencyPercent}% within ${latencyBucket(slo.latencyThresholdMs)} ms)`))
-    .withPanel(timeseriesPanel("Latency SLI (requests within threshold)", "percentunit", [[`1 - ${RECORDED.sloSlow("5m")}{${sel}}`, "5m"], [`1 - ${RECORDED.sloSlow("1h")}{${sel}}`, "1h"]]))
+    .withRow(
+      new dashboard.RowBuilder(
+        `Latency (objective ${slo.latencyPercent}% within ${latencyBucket(slo.latencyThresholdMs)} ms)`,
+      ),
+    )
+    .withPanel(
+      timeseriesPanel("Latency SLI (requests within threshold)", "percentunit", [
+        [`1 - ${RECORDED.sloSlow("5m")}{${sel}}`, "5m"],
+        [`1 - ${RECORDED.sloSlow("1h")}{${sel}}`, "1h"],
+      ]),
+    )
     .withPanel(
       timeseriesPanel(
         "Latency burn rate",
         "none",
-        [...new Set(windows)].map((w) => [`${RECORDED.sloSlow(w)}{${sel}} / ${latBudget}`, `${w}`] as [string, string]),
+        [...new Set(windows)].map(
+          (w) => [`${RECORDED.sloSlow(w)}{${sel}} / ${latBudget}`, `${w}`] as [string, string],
+        ),
       ),
     );
   return { uid: DASHBOARD_UIDS.slo, title: "AIWP service level objectives", json: builder.build() };

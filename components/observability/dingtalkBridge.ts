@@ -31,12 +31,17 @@ export class DingtalkBridge extends pulumi.ComponentResource {
   constructor(name: string, args: DingtalkBridgeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiwp:observability:DingtalkBridge", name, {}, opts);
     const child = { parent: this, provider: args.provider };
-    const labels = { "app.kubernetes.io/name": "prometheus-webhook-dingtalk", "app.kubernetes.io/instance": name };
+    const labels = {
+      "app.kubernetes.io/name": "prometheus-webhook-dingtalk",
+      "app.kubernetes.io/instance": name,
+    };
     const secret = new k8s.core.v1.Secret(
       `${name}-config`,
       {
         metadata: { name: `${name}-config`, namespace: args.namespace, labels },
-        stringData: { "config.yml": pulumi.secret(pulumi.output(args.robotWebhookUrl).apply(dingtalkBridgeConfig)) },
+        stringData: {
+          "config.yml": pulumi.secret(pulumi.output(args.robotWebhookUrl).apply(dingtalkBridgeConfig)),
+        },
       },
       child,
     );
@@ -52,7 +57,12 @@ export class DingtalkBridge extends pulumi.ComponentResource {
             metadata: { labels },
             spec: {
               automountServiceAccountToken: false,
-              securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 65534,
+                runAsGroup: 65534,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
               containers: [
                 {
                   name: "bridge",
@@ -61,8 +71,15 @@ export class DingtalkBridge extends pulumi.ComponentResource {
                   ports: [{ name: "http", containerPort: PORT }],
                   readinessProbe: { ...probe, initialDelaySeconds: 2 },
                   livenessProbe: { ...probe, initialDelaySeconds: 10 },
-                  resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
-                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                  resources: {
+                    requests: { cpu: "10m", memory: "32Mi" },
+                    limits: { cpu: "100m", memory: "64Mi" },
+                  },
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                  },
                   volumeMounts: [{ name: "config", mountPath: "/config", readOnly: true }],
                 },
               ],

@@ -49,7 +49,12 @@ export const CANARY_ALERTS = [
   "CanaryRolledBack",
 ] as const;
 
-export const SLO_ALERTS = ["SLOAvailabilityFastBurn", "SLOAvailabilitySlowBurn", "SLOLatencyFastBurn", "SLOLatencySlowBurn"] as const;
+export const SLO_ALERTS = [
+  "SLOAvailabilityFastBurn",
+  "SLOAvailabilitySlowBurn",
+  "SLOLatencyFastBurn",
+  "SLOLatencySlowBurn",
+] as const;
 
 export const PLATFORM_ALERTS = [
   "PrometheusRuleEvaluationFailures",
@@ -73,7 +78,8 @@ export const CPU_WINDOW = "2m";
 
 /** Istio's default request-duration buckets (ms); the latency SLI counts requests under one of them. */
 export const ISTIO_DURATION_BUCKETS = [
-  0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
+  0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000,
+  3600000,
 ];
 
 /** SLO windows and burn-rate factors of the multi-window multi-burn-rate method (SRE workbook, ch. 5). */
@@ -111,7 +117,14 @@ export function canaryTargets(settings: Settings): ServiceTarget[] {
 }
 
 function target(settings: Settings, service: string, svc: ServiceSettings): ServiceTarget {
-  return { service, namespace: appNamespace(settings), team: svc.team, canary: service, primary: `${service}-primary`, settings: svc };
+  return {
+    service,
+    namespace: appNamespace(settings),
+    team: svc.team,
+    canary: service,
+    primary: `${service}-primary`,
+    settings: svc,
+  };
 }
 
 /** Pods of a Deployment: `<deployment>-<replicaset hash>-<pod hash>`; never those of `<deployment>-primary`. */
@@ -122,13 +135,16 @@ export function podPattern(deployment: string): string {
 /** Largest Istio bucket bound at or below the latency threshold: the SLI never counts a slow request as good. */
 export function latencyBucket(thresholdMs: number): number {
   const bound = [...ISTIO_DURATION_BUCKETS].reverse().find((b) => b <= thresholdMs);
-  if (bound === undefined) throw new Error(`latency threshold ${thresholdMs} ms is below Istio's smallest bucket`);
+  if (bound === undefined)
+    throw new Error(`latency threshold ${thresholdMs} ms is below Istio's smallest bucket`);
   return bound;
 }
 
 /** Grafana's base URL for links in alerts. */
 export function grafanaUrl(settings: Settings): string {
-  return settings.observability.grafanaHostname ? `https://${settings.observability.grafanaHostname}` : "http://localhost:3000";
+  return settings.observability.grafanaHostname
+    ? `https://${settings.observability.grafanaHostname}`
+    : "http://localhost:3000";
 }
 
 /** Dashboard uids; alerts link to them. */
@@ -149,7 +165,11 @@ function trackLabels(t: ServiceTarget, track: "canary" | "primary"): Record<stri
 }
 
 /** Selector of a recorded canary/primary series. */
-export function recorded(metric: string, t: { service: string; namespace: string }, track: "canary" | "primary"): string {
+export function recorded(
+  metric: string,
+  t: { service: string; namespace: string },
+  track: "canary" | "primary",
+): string {
   return `${metric}{service="${t.service}", namespace="${t.namespace}", track="${track}"}`;
 }
 
@@ -182,10 +202,12 @@ export function canaryRecordingRules(settings: Settings): RuleGroup {
             `/\nsum(rate(${istio(t, w)}[${REQUEST_WINDOW}]))`,
           labels,
         },
-        ...([
-          [RECORDED.latencyP95, 0.95],
-          [RECORDED.latencyP99, 0.99],
-        ] as const).map(([record, q]) => ({
+        ...(
+          [
+            [RECORDED.latencyP95, 0.95],
+            [RECORDED.latencyP99, 0.99],
+          ] as const
+        ).map(([record, q]) => ({
           record,
           expr: `histogram_quantile(${q}, sum by (le) (rate(${istioBuckets(t, w)}[${REQUEST_WINDOW}])))`,
           labels,
@@ -269,7 +291,13 @@ function canaryAlert(settings: Settings, t: ServiceTarget, spec: CanaryAlertSpec
   const rule: AlertingRule = {
     alert: spec.alert,
     expr: spec.expr,
-    labels: { severity: spec.severity, service: t.service, namespace: t.namespace, team: t.team, ...spec.extraLabels },
+    labels: {
+      severity: spec.severity,
+      service: t.service,
+      namespace: t.namespace,
+      team: t.team,
+      ...spec.extraLabels,
+    },
     annotations: {
       summary: spec.summary,
       description: spec.description,
@@ -285,7 +313,10 @@ function canaryAlert(settings: Settings, t: ServiceTarget, spec: CanaryAlertSpec
 
 /** Expected duration of a rollout, and the `for` after which a still-progressing canary is overdue. */
 export function overdueFor(settings: Settings, svc: ServiceSettings): string {
-  const plan = rolloutPlan(svc.strategy, effectiveAnalysis(settings.delivery.canary, svc.canary) as AnalysisTiming);
+  const plan = rolloutPlan(
+    svc.strategy,
+    effectiveAnalysis(settings.delivery.canary, svc.canary) as AnalysisTiming,
+  );
   return formatDuration(Math.ceil((2 * plan.promotionSeconds) / 60) * 60);
 }
 
@@ -310,10 +341,12 @@ export function serviceCanaryAlerts(settings: Settings, t: ServiceTarget): Alert
       summary: `Canary ${who} answers more than ${a.errorRatePercent}% 5xx`,
       description: `The canary's 5xx ratio is {{ $value | humanizePercentage }} (threshold ${a.errorRatePercent}% for ${a.for}); Flagger rolls it back.`,
     },
-    ...([
-      ["p95", RECORDED.latencyP95, a.latencyP95Ms],
-      ["p99", RECORDED.latencyP99, a.latencyP99Ms],
-    ] as const).map(([q, metric, ms]) => ({
+    ...(
+      [
+        ["p95", RECORDED.latencyP95, a.latencyP95Ms],
+        ["p99", RECORDED.latencyP99, a.latencyP99Ms],
+      ] as const
+    ).map(([q, metric, ms]) => ({
       alert: "CanaryHighLatency" as const,
       expr: `max(${canary(metric)}) > ${ms}`,
       for: a.for,
@@ -417,7 +450,10 @@ export function serviceCanaryAlerts(settings: Settings, t: ServiceTarget): Alert
 }
 
 export function canaryAlertRules(settings: Settings): RuleGroup {
-  return { name: "aiwp-canary.alerts", rules: canaryTargets(settings).flatMap((t) => serviceCanaryAlerts(settings, t)) };
+  return {
+    name: "aiwp-canary.alerts",
+    rules: canaryTargets(settings).flatMap((t) => serviceCanaryAlerts(settings, t)),
+  };
 }
 
 /** Error budget of an SLO given in percent (99.95 -> 0.0005), rounded to drop binary noise. */
@@ -425,7 +461,12 @@ export function errorBudget(percent: number): number {
   return Number((1 - percent / 100).toPrecision(12));
 }
 
-function burnCondition(metric: (w: string) => string, sel: string, budget: number, windows: readonly { factor: number; long: string; short: string }[]): string {
+function burnCondition(
+  metric: (w: string) => string,
+  sel: string,
+  budget: number,
+  windows: readonly { factor: number; long: string; short: string }[],
+): string {
   return windows
     .map(({ factor, long, short }) => {
       const limit = Number((factor * budget).toPrecision(12));
@@ -443,8 +484,18 @@ export function sloAlertRules(settings: Settings): RuleGroup {
     const sel = `service="${service}", namespace="${t.namespace}"`;
     const link = dashboardLink(settings, DASHBOARD_UIDS.slo, t);
     const kinds = [
-      ["Availability", RECORDED.sloErrors, errorBudget(slo.availabilityPercent), `${slo.availabilityPercent}% of requests succeed`],
-      ["Latency", RECORDED.sloSlow, errorBudget(slo.latencyPercent), `${slo.latencyPercent}% of requests within ${latencyBucket(slo.latencyThresholdMs)} ms`],
+      [
+        "Availability",
+        RECORDED.sloErrors,
+        errorBudget(slo.availabilityPercent),
+        `${slo.availabilityPercent}% of requests succeed`,
+      ],
+      [
+        "Latency",
+        RECORDED.sloSlow,
+        errorBudget(slo.latencyPercent),
+        `${slo.latencyPercent}% of requests within ${latencyBucket(slo.latencyThresholdMs)} ms`,
+      ],
     ] as const;
     for (const [kind, metric, budget, objective] of kinds) {
       for (const speed of ["fast", "slow"] as const) {
@@ -454,7 +505,12 @@ export function sloAlertRules(settings: Settings): RuleGroup {
           alert,
           expr: burnCondition(metric, sel, budget, windows),
           for: speed === "fast" ? FAST_BURN_FOR : SLOW_BURN_FOR,
-          labels: { severity: speed === "fast" ? "critical" : "warning", service, namespace: t.namespace, team: svc.team },
+          labels: {
+            severity: speed === "fast" ? "critical" : "warning",
+            service,
+            namespace: t.namespace,
+            team: svc.team,
+          },
           annotations: {
             summary: `${t.namespace}/${service} burns its ${kind.toLowerCase()} error budget ${speed === "fast" ? "fast" : "steadily"}`,
             description:
@@ -502,7 +558,7 @@ export function platformAlertRules(settings: Settings): RuleGroup {
         "5m",
         { severity: "critical", service: "prometheus", namespace: mon },
         "Prometheus fails to evaluate rules",
-        "Rule group {{ $labels.rule_group }} failed {{ $value | printf \"%.0f\" }} evaluations in 5m: its alerts may be silent.",
+        'Rule group {{ $labels.rule_group }} failed {{ $value | printf "%.0f" }} evaluations in 5m: its alerts may be silent.',
       ),
       platformAlert(
         "PrometheusTargetMissing",
@@ -560,10 +616,12 @@ export function platformAlertRules(settings: Settings): RuleGroup {
         "A node is under memory pressure",
         "Node {{ $labels.node }} reports MemoryPressure; the kubelet is evicting pods.",
       ),
-      ...([
-        ["warning", 0.15],
-        ["critical", 0.05],
-      ] as const).map(([severity, free]) =>
+      ...(
+        [
+          ["warning", 0.15],
+          ["critical", 0.05],
+        ] as const
+      ).map(([severity, free]) =>
         platformAlert(
           "PersistentVolumeFillingUp",
           `kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < ${free}`,

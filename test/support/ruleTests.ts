@@ -94,11 +94,14 @@ export function goG4(v: number): string {
 /** Renders the template forms the estate's annotations use, for a known value and canary weight. */
 export function renderAnnotation(template: string, value: number, weight: number | undefined): string {
   const out = template
-    .replace(/\{\{ with query "(?:[^"\\]|\\.)*" \}\}\{\{ \. \| first \| value \}\}\{\{ else \}\}unknown\{\{ end \}\}/g, () =>
-      weight === undefined ? "unknown" : String(weight),
+    .replace(
+      /\{\{ with query "(?:[^"\\]|\\.)*" \}\}\{\{ \. \| first \| value \}\}\{\{ else \}\}unknown\{\{ end \}\}/g,
+      () => (weight === undefined ? "unknown" : String(weight)),
     )
     .replace(/\{\{ \$value \| humanizePercentage \}\}/g, () => `${goG4(value * 100)}%`)
-    .replace(/\{\{ \$value \| printf "%\.(\d)f" \}\}/g, (_m, digits: string) => value.toFixed(Number(digits)));
+    .replace(/\{\{ \$value \| printf "%\.(\d)f" \}\}/g, (_m, digits: string) =>
+      value.toFixed(Number(digits)),
+    );
   if (out.includes("{{")) throw new Error(`ruleTests cannot render annotation template: ${template}`);
   return out;
 }
@@ -114,17 +117,35 @@ interface Ctx {
 
 function ruleFor(ctx: Ctx, alert: string, service: string, extra: Record<string, string> = {}): AlertingRule {
   const found = ctx.rules.find(
-    (r) => r.alert === alert && r.labels.service === service && Object.entries(extra).every(([k, v]) => r.labels[k] === v),
+    (r) =>
+      r.alert === alert &&
+      r.labels.service === service &&
+      Object.entries(extra).every(([k, v]) => r.labels[k] === v),
   );
   if (!found) throw new Error(`no ${alert} rule for ${service} ${JSON.stringify(extra)}`);
   return found;
 }
 
-function expected(ctx: Ctx, alert: string, t: { service: string; team: string }, value: number, weight?: number, extra: Record<string, string> = {}): ExpAlert {
+function expected(
+  ctx: Ctx,
+  alert: string,
+  t: { service: string; team: string },
+  value: number,
+  weight?: number,
+  extra: Record<string, string> = {},
+): ExpAlert {
   const rule = ruleFor(ctx, alert, t.service, extra);
   return {
-    exp_labels: { severity: SEVERITY[alert], service: t.service, namespace: ctx.namespace, team: t.team, ...extra },
-    exp_annotations: Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, renderAnnotation(v, value, weight)])),
+    exp_labels: {
+      severity: SEVERITY[alert],
+      service: t.service,
+      namespace: ctx.namespace,
+      team: t.team,
+      ...extra,
+    },
+    exp_annotations: Object.fromEntries(
+      Object.entries(rule.annotations).map(([k, v]) => [k, renderAnnotation(v, value, weight)]),
+    ),
   };
 }
 
@@ -149,7 +170,8 @@ const istioSel = (ns: string, w: string, code: string) =>
 /** Requests to a workload at 100 per step with the given 5xx ratio. */
 function requests(ns: string, w: string, errorRatio: number, steps: number, perStep = 100): InputSeries[] {
   const series = [{ series: istioSel(ns, w, "200"), values: counter(perStep * (1 - errorRatio), steps) }];
-  if (errorRatio > 0) series.push({ series: istioSel(ns, w, "503"), values: counter(perStep * errorRatio, steps) });
+  if (errorRatio > 0)
+    series.push({ series: istioSel(ns, w, "503"), values: counter(perStep * errorRatio, steps) });
   return series;
 }
 
@@ -168,23 +190,47 @@ const pod = (w: string) => `${w}-5d8f7c9b6-x7k2p`;
 
 function cpuSeries(ns: string, w: string, ratio: number, steps: number): InputSeries[] {
   return [
-    { series: `container_cpu_usage_seconds_total{namespace="${ns}", pod="${pod(w)}", container="app"}`, values: counter(ratio * STEP_SECONDS, steps) },
-    { series: `kube_pod_container_resource_limits{namespace="${ns}", pod="${pod(w)}", container="app", resource="cpu", unit="core"}`, values: gauge(1, steps) },
+    {
+      series: `container_cpu_usage_seconds_total{namespace="${ns}", pod="${pod(w)}", container="app"}`,
+      values: counter(ratio * STEP_SECONDS, steps),
+    },
+    {
+      series: `kube_pod_container_resource_limits{namespace="${ns}", pod="${pod(w)}", container="app", resource="cpu", unit="core"}`,
+      values: gauge(1, steps),
+    },
   ];
 }
 
 function memorySeries(ns: string, w: string, ratio: number, steps: number): InputSeries[] {
   const limit = 2 ** 30;
   return [
-    { series: `container_memory_working_set_bytes{namespace="${ns}", pod="${pod(w)}", container="app"}`, values: gauge(ratio * limit, steps) },
-    { series: `kube_pod_container_resource_limits{namespace="${ns}", pod="${pod(w)}", container="app", resource="memory", unit="byte"}`, values: gauge(limit, steps) },
+    {
+      series: `container_memory_working_set_bytes{namespace="${ns}", pod="${pod(w)}", container="app"}`,
+      values: gauge(ratio * limit, steps),
+    },
+    {
+      series: `kube_pod_container_resource_limits{namespace="${ns}", pod="${pod(w)}", container="app", resource="memory", unit="byte"}`,
+      values: gauge(limit, steps),
+    },
   ];
 }
 
-function replicaSeries(ns: string, w: string, available: number, desired: number, steps: number): InputSeries[] {
+function replicaSeries(
+  ns: string,
+  w: string,
+  available: number,
+  desired: number,
+  steps: number,
+): InputSeries[] {
   return [
-    { series: `kube_deployment_status_replicas_available{namespace="${ns}", deployment="${w}"}`, values: gauge(available, steps) },
-    { series: `kube_deployment_spec_replicas{namespace="${ns}", deployment="${w}"}`, values: gauge(desired, steps) },
+    {
+      series: `kube_deployment_status_replicas_available{namespace="${ns}", deployment="${w}"}`,
+      values: gauge(available, steps),
+    },
+    {
+      series: `kube_deployment_spec_replicas{namespace="${ns}", deployment="${w}"}`,
+      values: gauge(desired, steps),
+    },
   ];
 }
 
@@ -198,7 +244,8 @@ function restartSeries(ns: string, w: string, restarts: number, steps: number): 
   ];
 }
 
-const flaggerSel = (metric: string, t: ServiceTarget) => `${metric}{name="${t.service}", namespace="${t.namespace}"}`;
+const flaggerSel = (metric: string, t: ServiceTarget) =>
+  `${metric}{name="${t.service}", namespace="${t.namespace}"}`;
 
 /** The tests of one Flagger-managed service. */
 export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
@@ -206,7 +253,12 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
   const ns = t.namespace;
   const tests: PromtoolTest[] = [];
   const add = (name: string, _due: number, input_series: InputSeries[], alert_rule_test: AlertRuleTest[]) =>
-    tests.push({ name: `${t.service}: ${name}`, interval: `${STEP_SECONDS}s`, input_series, alert_rule_test });
+    tests.push({
+      name: `${t.service}: ${name}`,
+      interval: `${STEP_SECONDS}s`,
+      input_series,
+      alert_rule_test,
+    });
   const stepsFor = (horizonMinutes: number) => (horizonMinutes + 1) * (60 / STEP_SECONDS);
   const forMin = minutes(a.for);
 
@@ -216,8 +268,18 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
     const bad = Math.min(2 * theta, (theta + 1) / 2);
     const due = 1 + forMin;
     const steps = stepsFor(due + 2);
-    add(`CanaryHighErrorRate fires ${a.for} after the canary's 5xx ratio reaches ${bad * 100}%`, due, requests(ns, t.canary, bad, steps), firesAt("CanaryHighErrorRate", due, [expected(ctx, "CanaryHighErrorRate", t, bad)]));
-    add(`CanaryHighErrorRate stays silent at ${theta * 90}% 5xx`, due, requests(ns, t.canary, theta * 0.9, steps), never("CanaryHighErrorRate", due));
+    add(
+      `CanaryHighErrorRate fires ${a.for} after the canary's 5xx ratio reaches ${bad * 100}%`,
+      due,
+      requests(ns, t.canary, bad, steps),
+      firesAt("CanaryHighErrorRate", due, [expected(ctx, "CanaryHighErrorRate", t, bad)]),
+    );
+    add(
+      `CanaryHighErrorRate stays silent at ${theta * 90}% 5xx`,
+      due,
+      requests(ns, t.canary, theta * 0.9, steps),
+      never("CanaryHighErrorRate", due),
+    );
     add(
       "CanaryHighErrorRate ignores 5xx on the primary",
       due,
@@ -235,28 +297,60 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
     const due = 1 + forMin;
     const steps = stepsFor(due + 2);
     const firing = (lower: number, upper: number) =>
-      ([
-        ["p95", 0.95, a.latencyP95Ms],
-        ["p99", 0.99, a.latencyP99Ms],
-      ] as const)
+      (
+        [
+          ["p95", 0.95, a.latencyP95Ms],
+          ["p99", 0.99, a.latencyP99Ms],
+        ] as const
+      )
         .filter(([, qq, ms]) => quantileIn(qq, lower, upper) > ms)
-        .map(([name, qq]) => expected(ctx, "CanaryHighLatency", t, quantileIn(qq, lower, upper), undefined, { quantile: name }));
-    add(`CanaryHighLatency (${q}) fires ${a.for} after the canary's ${q} passes ${threshold} ms`, due, durations(ns, t.canary, bounds, bounds[1], steps), firesAt("CanaryHighLatency", due, firing(bounds[1], bounds[2])));
+        .map(([name, qq]) =>
+          expected(ctx, "CanaryHighLatency", t, quantileIn(qq, lower, upper), undefined, { quantile: name }),
+        );
+    add(
+      `CanaryHighLatency (${q}) fires ${a.for} after the canary's ${q} passes ${threshold} ms`,
+      due,
+      durations(ns, t.canary, bounds, bounds[1], steps),
+      firesAt("CanaryHighLatency", due, firing(bounds[1], bounds[2])),
+    );
     const under = firing(bounds[0], bounds[1]).filter((e) => e.exp_labels.quantile === q);
     if (under.length > 0) throw new Error(`latency test series for ${q} are not under the threshold`);
-    add(`CanaryHighLatency (${q}) stays silent under ${threshold} ms`, due, durations(ns, t.canary, bounds, bounds[0], steps), [
-      { eval_time: `${due}m`, alertname: "CanaryHighLatency", exp_alerts: firing(bounds[0], bounds[1]) },
-    ]);
-    add(`CanaryHighLatency (${q}) ignores a slow primary`, due, durations(ns, t.primary, bounds, bounds[1], steps), never("CanaryHighLatency", due));
+    add(
+      `CanaryHighLatency (${q}) stays silent under ${threshold} ms`,
+      due,
+      durations(ns, t.canary, bounds, bounds[0], steps),
+      [{ eval_time: `${due}m`, alertname: "CanaryHighLatency", exp_alerts: firing(bounds[0], bounds[1]) }],
+    );
+    add(
+      `CanaryHighLatency (${q}) ignores a slow primary`,
+      due,
+      durations(ns, t.primary, bounds, bounds[1], steps),
+      never("CanaryHighLatency", due),
+    );
   }
 
   // CanaryUnhealthyInstances: gauges, true from t=0.
   {
     const due = minutes(a.unhealthyFor);
     const steps = stepsFor(due + 2);
-    add(`CanaryUnhealthyInstances fires after ${a.unhealthyFor} with 1 of 3 replicas available`, due, replicaSeries(ns, t.canary, 1, 3, steps), firesAt("CanaryUnhealthyInstances", due, [expected(ctx, "CanaryUnhealthyInstances", t, 1)]));
-    add("CanaryUnhealthyInstances stays silent with every replica available", due, replicaSeries(ns, t.canary, 3, 3, steps), never("CanaryUnhealthyInstances", due));
-    add("CanaryUnhealthyInstances ignores the primary", due, [...replicaSeries(ns, t.primary, 1, 3, steps), ...replicaSeries(ns, t.canary, 3, 3, steps)], never("CanaryUnhealthyInstances", due));
+    add(
+      `CanaryUnhealthyInstances fires after ${a.unhealthyFor} with 1 of 3 replicas available`,
+      due,
+      replicaSeries(ns, t.canary, 1, 3, steps),
+      firesAt("CanaryUnhealthyInstances", due, [expected(ctx, "CanaryUnhealthyInstances", t, 1)]),
+    );
+    add(
+      "CanaryUnhealthyInstances stays silent with every replica available",
+      due,
+      replicaSeries(ns, t.canary, 3, 3, steps),
+      never("CanaryUnhealthyInstances", due),
+    );
+    add(
+      "CanaryUnhealthyInstances ignores the primary",
+      due,
+      [...replicaSeries(ns, t.primary, 1, 3, steps), ...replicaSeries(ns, t.canary, 3, 3, steps)],
+      never("CanaryUnhealthyInstances", due),
+    );
   }
 
   // CanaryPodCrashLoop: restarts jump at minute 1; no `for`.
@@ -264,9 +358,24 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
     const due = 1;
     const steps = stepsFor(due + 3);
     const bad = 2 * a.crashLoopRestarts;
-    add(`CanaryPodCrashLoop fires at once on ${bad} restarts`, due, restartSeries(ns, t.canary, bad, steps), firesAt("CanaryPodCrashLoop", due, [expected(ctx, "CanaryPodCrashLoop", t, bad)]));
-    add(`CanaryPodCrashLoop stays silent at exactly ${a.crashLoopRestarts} restarts`, due, restartSeries(ns, t.canary, a.crashLoopRestarts, steps), never("CanaryPodCrashLoop", due));
-    add("CanaryPodCrashLoop ignores primary pods", due, restartSeries(ns, t.primary, bad, steps), never("CanaryPodCrashLoop", due));
+    add(
+      `CanaryPodCrashLoop fires at once on ${bad} restarts`,
+      due,
+      restartSeries(ns, t.canary, bad, steps),
+      firesAt("CanaryPodCrashLoop", due, [expected(ctx, "CanaryPodCrashLoop", t, bad)]),
+    );
+    add(
+      `CanaryPodCrashLoop stays silent at exactly ${a.crashLoopRestarts} restarts`,
+      due,
+      restartSeries(ns, t.canary, a.crashLoopRestarts, steps),
+      never("CanaryPodCrashLoop", due),
+    );
+    add(
+      "CanaryPodCrashLoop ignores primary pods",
+      due,
+      restartSeries(ns, t.primary, bad, steps),
+      never("CanaryPodCrashLoop", due),
+    );
   }
 
   // CanaryHighCPU: full value once the CPU window lies after t=0; the half window before stays under.
@@ -275,9 +384,24 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
     const bad = Math.min((1 + theta) / 2, 1.6 * theta);
     const due = minutes(CPU_WINDOW) + forMin;
     const steps = stepsFor(due + 2);
-    add(`CanaryHighCPU fires ${a.for} after the canary uses ${bad * 100}% of its CPU limit`, due, cpuSeries(ns, t.canary, bad, steps), firesAt("CanaryHighCPU", due, [expected(ctx, "CanaryHighCPU", t, bad)]));
-    add(`CanaryHighCPU stays silent at ${theta * 90}% of the limit`, due, cpuSeries(ns, t.canary, theta * 0.9, steps), never("CanaryHighCPU", due));
-    add("CanaryHighCPU ignores primary pods", due, cpuSeries(ns, t.primary, bad, steps), never("CanaryHighCPU", due));
+    add(
+      `CanaryHighCPU fires ${a.for} after the canary uses ${bad * 100}% of its CPU limit`,
+      due,
+      cpuSeries(ns, t.canary, bad, steps),
+      firesAt("CanaryHighCPU", due, [expected(ctx, "CanaryHighCPU", t, bad)]),
+    );
+    add(
+      `CanaryHighCPU stays silent at ${theta * 90}% of the limit`,
+      due,
+      cpuSeries(ns, t.canary, theta * 0.9, steps),
+      never("CanaryHighCPU", due),
+    );
+    add(
+      "CanaryHighCPU ignores primary pods",
+      due,
+      cpuSeries(ns, t.primary, bad, steps),
+      never("CanaryHighCPU", due),
+    );
   }
 
   // CanaryHighMemory: a gauge, true from t=0.
@@ -286,9 +410,24 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
     const bad = (1 + theta) / 2;
     const due = forMin;
     const steps = stepsFor(due + 2);
-    add(`CanaryHighMemory fires ${a.for} after the canary uses ${bad * 100}% of its memory limit`, due, memorySeries(ns, t.canary, bad, steps), firesAt("CanaryHighMemory", due, [expected(ctx, "CanaryHighMemory", t, bad)]));
-    add(`CanaryHighMemory stays silent at ${theta * 90}% of the limit`, due, memorySeries(ns, t.canary, theta * 0.9, steps), never("CanaryHighMemory", due));
-    add("CanaryHighMemory ignores primary pods", due, memorySeries(ns, t.primary, bad, steps), never("CanaryHighMemory", due));
+    add(
+      `CanaryHighMemory fires ${a.for} after the canary uses ${bad * 100}% of its memory limit`,
+      due,
+      memorySeries(ns, t.canary, bad, steps),
+      firesAt("CanaryHighMemory", due, [expected(ctx, "CanaryHighMemory", t, bad)]),
+    );
+    add(
+      `CanaryHighMemory stays silent at ${theta * 90}% of the limit`,
+      due,
+      memorySeries(ns, t.canary, theta * 0.9, steps),
+      never("CanaryHighMemory", due),
+    );
+    add(
+      "CanaryHighMemory ignores primary pods",
+      due,
+      memorySeries(ns, t.primary, bad, steps),
+      never("CanaryHighMemory", due),
+    );
   }
 
   // CanaryErrorRateHigherThanStable: primary clean, canary above it by twice the margin.
@@ -297,9 +436,26 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
     const bad = Math.min(2 * margin, 1);
     const due = 1 + forMin;
     const steps = stepsFor(due + 2);
-    add(`CanaryErrorRateHigherThanStable fires when the canary fails ${bad * 100} points more than the primary`, due, [...requests(ns, t.canary, bad, steps), ...requests(ns, t.primary, 0, steps)], firesAt("CanaryErrorRateHigherThanStable", due, [expected(ctx, "CanaryErrorRateHigherThanStable", t, bad)]));
-    add("CanaryErrorRateHigherThanStable stays silent within the margin", due, [...requests(ns, t.canary, margin * 0.5, steps), ...requests(ns, t.primary, 0, steps)], never("CanaryErrorRateHigherThanStable", due));
-    add("CanaryErrorRateHigherThanStable stays silent when the primary fails", due, [...requests(ns, t.canary, 0, steps), ...requests(ns, t.primary, bad, steps)], never("CanaryErrorRateHigherThanStable", due));
+    add(
+      `CanaryErrorRateHigherThanStable fires when the canary fails ${bad * 100} points more than the primary`,
+      due,
+      [...requests(ns, t.canary, bad, steps), ...requests(ns, t.primary, 0, steps)],
+      firesAt("CanaryErrorRateHigherThanStable", due, [
+        expected(ctx, "CanaryErrorRateHigherThanStable", t, bad),
+      ]),
+    );
+    add(
+      "CanaryErrorRateHigherThanStable stays silent within the margin",
+      due,
+      [...requests(ns, t.canary, margin * 0.5, steps), ...requests(ns, t.primary, 0, steps)],
+      never("CanaryErrorRateHigherThanStable", due),
+    );
+    add(
+      "CanaryErrorRateHigherThanStable stays silent when the primary fails",
+      due,
+      [...requests(ns, t.canary, 0, steps), ...requests(ns, t.primary, bad, steps)],
+      never("CanaryErrorRateHigherThanStable", due),
+    );
   }
 
   // CanaryLatencyHigherThanStable: primary in the lowest bucket, canary in one far enough above.
@@ -308,14 +464,34 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
     const bounds = [0.5 * base, 0.9 * base, 2 * base];
     const primaryP95 = quantileIn(0.95, 0, bounds[0]);
     const lowers = [bounds[0], bounds[1]];
-    const lower = lowers.find((l, i) => quantileIn(0.95, l, bounds[i + 1]) / primaryP95 > a.latencyFactor * 1.05);
-    if (lower === undefined) throw new Error(`latencyFactor ${a.latencyFactor} is beyond what the generated series can show`);
+    const lower = lowers.find(
+      (l, i) => quantileIn(0.95, l, bounds[i + 1]) / primaryP95 > a.latencyFactor * 1.05,
+    );
+    if (lower === undefined)
+      throw new Error(`latencyFactor ${a.latencyFactor} is beyond what the generated series can show`);
     const canaryP95 = quantileIn(0.95, lower, bounds[bounds.indexOf(lower) + 1]);
     const due = 1 + forMin;
     const steps = stepsFor(due + 2);
-    add(`CanaryLatencyHigherThanStable fires when the canary's P95 is ${(canaryP95 / primaryP95).toFixed(2)}x the primary's`, due, [...durations(ns, t.canary, bounds, lower, steps), ...durations(ns, t.primary, bounds, 0, steps)], firesAt("CanaryLatencyHigherThanStable", due, [expected(ctx, "CanaryLatencyHigherThanStable", t, canaryP95 / primaryP95)]));
-    add("CanaryLatencyHigherThanStable stays silent when both are equally fast", due, [...durations(ns, t.canary, bounds, 0, steps), ...durations(ns, t.primary, bounds, 0, steps)], never("CanaryLatencyHigherThanStable", due));
-    add("CanaryLatencyHigherThanStable stays silent when the primary is the slow one", due, [...durations(ns, t.canary, bounds, 0, steps), ...durations(ns, t.primary, bounds, lower, steps)], never("CanaryLatencyHigherThanStable", due));
+    add(
+      `CanaryLatencyHigherThanStable fires when the canary's P95 is ${(canaryP95 / primaryP95).toFixed(2)}x the primary's`,
+      due,
+      [...durations(ns, t.canary, bounds, lower, steps), ...durations(ns, t.primary, bounds, 0, steps)],
+      firesAt("CanaryLatencyHigherThanStable", due, [
+        expected(ctx, "CanaryLatencyHigherThanStable", t, canaryP95 / primaryP95),
+      ]),
+    );
+    add(
+      "CanaryLatencyHigherThanStable stays silent when both are equally fast",
+      due,
+      [...durations(ns, t.canary, bounds, 0, steps), ...durations(ns, t.primary, bounds, 0, steps)],
+      never("CanaryLatencyHigherThanStable", due),
+    );
+    add(
+      "CanaryLatencyHigherThanStable stays silent when the primary is the slow one",
+      due,
+      [...durations(ns, t.canary, bounds, 0, steps), ...durations(ns, t.primary, bounds, lower, steps)],
+      never("CanaryLatencyHigherThanStable", due),
+    );
   }
 
   // CanaryTrafficAllocationAbnormal (weighted canaries only): shares from request rates, weight 50.
@@ -331,26 +507,64 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
       { series: istioSel(ns, t.primary, "200"), values: counter(100 - sharePercent, steps) },
       { series: flaggerSel("flagger_canary_weight", t), values: gauge(weight, steps) },
     ];
-    add(`CanaryTrafficAllocationAbnormal fires when the canary gets ${weight + deviation}% at weight ${weight}`, due, split(weight + deviation), firesAt("CanaryTrafficAllocationAbnormal", due, [expected(ctx, "CanaryTrafficAllocationAbnormal", t, deviation, weight)]));
-    add("CanaryTrafficAllocationAbnormal stays silent within the allowed deviation", due, split(weight + d / 2), never("CanaryTrafficAllocationAbnormal", due));
+    add(
+      `CanaryTrafficAllocationAbnormal fires when the canary gets ${weight + deviation}% at weight ${weight}`,
+      due,
+      split(weight + deviation),
+      firesAt("CanaryTrafficAllocationAbnormal", due, [
+        expected(ctx, "CanaryTrafficAllocationAbnormal", t, deviation, weight),
+      ]),
+    );
+    add(
+      "CanaryTrafficAllocationAbnormal stays silent within the allowed deviation",
+      due,
+      split(weight + d / 2),
+      never("CanaryTrafficAllocationAbnormal", due),
+    );
   }
 
   // CanaryDeploymentStuck: Flagger progressing (status 0), with or without canary traffic.
   {
     const noTraffic = minutes(STUCK_NO_TRAFFIC_FOR);
-    const plan = rolloutPlan(t.settings.strategy, effectiveAnalysis(ctx.settings.delivery.canary, t.settings.canary) as AnalysisTiming);
+    const plan = rolloutPlan(
+      t.settings.strategy,
+      effectiveAnalysis(ctx.settings.delivery.canary, t.settings.canary) as AnalysisTiming,
+    );
     const overdue = Math.ceil((2 * plan.promotionSeconds) / 60);
     const firing = (at: number, traffic: boolean) => [
-      ...(!traffic && at >= noTraffic ? [expected(ctx, "CanaryDeploymentStuck", t, 0, undefined, { reason: "no-traffic" })] : []),
-      ...(at >= overdue ? [expected(ctx, "CanaryDeploymentStuck", t, 0, undefined, { reason: "overdue" })] : []),
+      ...(!traffic && at >= noTraffic
+        ? [expected(ctx, "CanaryDeploymentStuck", t, 0, undefined, { reason: "no-traffic" })]
+        : []),
+      ...(at >= overdue
+        ? [expected(ctx, "CanaryDeploymentStuck", t, 0, undefined, { reason: "overdue" })]
+        : []),
     ];
     const horizon = Math.max(noTraffic, overdue) + 2;
     const steps = stepsFor(horizon);
     const status = { series: flaggerSel("flagger_canary_status", t), values: gauge(0, steps) };
-    const at = (m: number, traffic: boolean): AlertRuleTest => ({ eval_time: `${m}m`, alertname: "CanaryDeploymentStuck", exp_alerts: firing(m, traffic) });
-    add(`CanaryDeploymentStuck fires after ${STUCK_NO_TRAFFIC_FOR} of analysis without canary traffic`, noTraffic, [status], [at(noTraffic - 1, false), at(noTraffic, false)]);
-    add(`CanaryDeploymentStuck fires when progressing past ${overdue}m, twice the expected rollout`, overdue, [status, ...requests(ns, t.canary, 0, steps)], [at(overdue - 1, true), at(overdue, true)]);
-    add("CanaryDeploymentStuck stays silent while a finished canary gets no traffic", horizon, [{ series: status.series, values: gauge(1, steps) }], never("CanaryDeploymentStuck", horizon - 2));
+    const at = (m: number, traffic: boolean): AlertRuleTest => ({
+      eval_time: `${m}m`,
+      alertname: "CanaryDeploymentStuck",
+      exp_alerts: firing(m, traffic),
+    });
+    add(
+      `CanaryDeploymentStuck fires after ${STUCK_NO_TRAFFIC_FOR} of analysis without canary traffic`,
+      noTraffic,
+      [status],
+      [at(noTraffic - 1, false), at(noTraffic, false)],
+    );
+    add(
+      `CanaryDeploymentStuck fires when progressing past ${overdue}m, twice the expected rollout`,
+      overdue,
+      [status, ...requests(ns, t.canary, 0, steps)],
+      [at(overdue - 1, true), at(overdue, true)],
+    );
+    add(
+      "CanaryDeploymentStuck stays silent while a finished canary gets no traffic",
+      horizon,
+      [{ series: status.series, values: gauge(1, steps) }],
+      never("CanaryDeploymentStuck", horizon - 2),
+    );
   }
 
   // CanaryRolledBack: Flagger's status turns 2 (failed) at minute 2.
@@ -358,8 +572,23 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
     const due = 2;
     const steps = stepsFor(due + 3);
     const perMinute = 60 / STEP_SECONDS;
-    add("CanaryRolledBack fires as soon as Flagger reports the canary failed", due, [{ series: flaggerSel("flagger_canary_status", t), values: `1+0x${due * perMinute - 1} 2+0x${steps - due * perMinute}` }], firesAt("CanaryRolledBack", due, [expected(ctx, "CanaryRolledBack", t, 2)]));
-    add("CanaryRolledBack stays silent for a successful canary", due, [{ series: flaggerSel("flagger_canary_status", t), values: gauge(1, steps) }], never("CanaryRolledBack", due));
+    add(
+      "CanaryRolledBack fires as soon as Flagger reports the canary failed",
+      due,
+      [
+        {
+          series: flaggerSel("flagger_canary_status", t),
+          values: `1+0x${due * perMinute - 1} 2+0x${steps - due * perMinute}`,
+        },
+      ],
+      firesAt("CanaryRolledBack", due, [expected(ctx, "CanaryRolledBack", t, 2)]),
+    );
+    add(
+      "CanaryRolledBack stays silent for a successful canary",
+      due,
+      [{ series: flaggerSel("flagger_canary_status", t), values: gauge(1, steps) }],
+      never("CanaryRolledBack", due),
+    );
   }
   return tests;
 }
@@ -423,19 +652,28 @@ export function platformTests(ctx: Ctx): PromtoolTest[] {
   const steps = (due + 2) * (60 / STEP_SECONDS);
   const exp: ExpAlert = {
     exp_labels: { severity: "critical", service: "velero", namespace: "velero", team: "platform" },
-    exp_annotations: Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, renderAnnotation(v, 0, undefined)])),
+    exp_annotations: Object.fromEntries(
+      Object.entries(rule.annotations).map(([k, v]) => [k, renderAnnotation(v, 0, undefined)]),
+    ),
   };
   return [
     {
       name: `VeleroBackupTooOld fires when the last backup (t=0) is older than the RPO of ${rpo} min`,
       interval: `${STEP_SECONDS}s`,
-      input_series: [{ series: 'velero_backup_last_successful_timestamp{schedule="hourly"}', values: gauge(0, steps) }],
+      input_series: [
+        { series: 'velero_backup_last_successful_timestamp{schedule="hourly"}', values: gauge(0, steps) },
+      ],
       alert_rule_test: firesAt("VeleroBackupTooOld", due, [exp]),
     },
     {
       name: "VeleroBackupTooOld stays silent while backups stay younger than the RPO",
       interval: `${STEP_SECONDS}s`,
-      input_series: [{ series: 'velero_backup_last_successful_timestamp{schedule="hourly"}', values: `${-(rpo - 5) * 60}+${STEP_SECONDS}x${steps}` }],
+      input_series: [
+        {
+          series: 'velero_backup_last_successful_timestamp{schedule="hourly"}',
+          values: `${-(rpo - 5) * 60}+${STEP_SECONDS}x${steps}`,
+        },
+      ],
       alert_rule_test: never("VeleroBackupTooOld", due),
     },
   ];
@@ -450,6 +688,8 @@ export interface RuleTestSuite {
   tests: PromtoolTestFile;
 }
 
+const isRecording = (g: RuleGroup) => g.rules.every((r) => "record" in r);
+
 /** Rules of `groups` labelled with `service`, groups kept in order. */
 export function rulesOfService(groups: RuleGroup[], service: string): RuleGroup[] {
   return groups
@@ -462,22 +702,35 @@ export function rulesOfService(groups: RuleGroup[], service: string): RuleGroup[
  * that service) and one for the platform. `groups` are the rendered rule groups; a suite's tests only feed
  * series of its own service, so the other services' rules could not fire and are left out to keep promtool fast.
  */
-export function ruleTestSuites(settings: Settings, groups: RuleGroup[], rulesFile: string, services?: string[]): RuleTestSuite[] {
+export function ruleTestSuites(
+  settings: Settings,
+  groups: RuleGroup[],
+  rulesFile: string,
+  services?: string[],
+): RuleTestSuite[] {
   const rules = groups.flatMap((g) => g.rules.filter((r): r is AlertingRule => "alert" in r));
   const ctx: Ctx = { settings, rules, namespace: appNamespace(settings) };
   const file = (tests: PromtoolTest[], scoped: RuleGroup[]): PromtoolTestFile => ({
     rule_files: [rulesFile],
     evaluation_interval: "1m",
     // promtool otherwise evaluates groups in random order; recording rules come first, as in the file.
-    group_eval_order: scoped.map((g) => g.name),
+    group_eval_order: [...scoped]
+      .sort((a, b) => Number(isRecording(b)) - Number(isRecording(a)))
+      .map((g) => g.name),
     tests,
   });
   const suites: RuleTestSuite[] = [];
   const targets = new Map(canaryTargets(settings).map((t) => [t.service, t]));
-  for (const service of Object.keys(settings.services).filter((s) => services === undefined || services.includes(s))) {
+  for (const service of Object.keys(settings.services).filter(
+    (s) => services === undefined || services.includes(s),
+  )) {
     const scoped = rulesOfService(groups, service);
     const target = targets.get(service);
-    suites.push({ scope: service, groups: scoped, tests: file([...(target ? serviceTests(ctx, target) : []), ...sloTests(ctx, service)], scoped) });
+    suites.push({
+      scope: service,
+      groups: scoped,
+      tests: file([...(target ? serviceTests(ctx, target) : []), ...sloTests(ctx, service)], scoped),
+    });
   }
   const platform = groups.filter((g) => g.name === platformAlertRules(settings).name);
   suites.push({ scope: "platform", groups: platform, tests: file(platformTests(ctx), platform) });

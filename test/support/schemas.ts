@@ -154,12 +154,64 @@ function rabbitmqCluster(m: Manifest): string[] {
   return errors;
 }
 
+/**
+ * Messaging topology operator User and Permission (rabbitmq.com/v1beta1, api/v1beta1/user_types.go and
+ * permission_types.go): structural checks of their spec fields, as for RabbitmqCluster.
+ */
+const TOPOLOGY_FIELDS: Record<string, { fields: Set<string>; required: string[] }> = {
+  User: {
+    fields: new Set(["tags", "rabbitmqClusterReference", "importCredentialsSecret"]),
+    required: ["rabbitmqClusterReference"],
+  },
+  Permission: {
+    fields: new Set(["user", "userReference", "vhost", "permissions", "rabbitmqClusterReference"]),
+    required: ["vhost", "permissions", "rabbitmqClusterReference"],
+  },
+};
+const CLUSTER_REFERENCE_FIELDS = ["name", "namespace", "connectionSecret"];
+function topologyObject(kind: string): Validator {
+  const { fields, required } = TOPOLOGY_FIELDS[kind];
+  return (m) => {
+    const errors: string[] = [];
+    const spec = m.spec ?? {};
+    for (const key of Object.keys(spec))
+      if (!fields.has(key)) errors.push(`/spec/${key} is not a ${kind} field`);
+    for (const key of required) if (spec[key] === undefined) errors.push(`/spec/${key} is required`);
+    const ref = spec.rabbitmqClusterReference ?? {};
+    if (Object.keys(ref).some((k) => !CLUSTER_REFERENCE_FIELDS.includes(k)))
+      errors.push("/spec/rabbitmqClusterReference has unknown fields");
+    for (const key of ["importCredentialsSecret", "userReference"]) {
+      const local = spec[key];
+      if (local !== undefined && (typeof local?.name !== "string" || Object.keys(local).length !== 1))
+        errors.push(`/spec/${key} must be a LocalObjectReference ({ name })`);
+    }
+    if (kind === "Permission") {
+      if (!spec.user === !spec.userReference)
+        errors.push("/spec needs exactly one of user and userReference");
+      const p = spec.permissions ?? {};
+      for (const [k, v] of Object.entries(p))
+        if (!["configure", "write", "read"].includes(k) || typeof v !== "string")
+          errors.push(`/spec/permissions/${k} is not a string permission (configure, write, read)`);
+    }
+    if (kind === "User" && spec.tags !== undefined) {
+      const allowed = ["management", "policymaker", "monitoring", "administrator"];
+      if (!Array.isArray(spec.tags) || spec.tags.some((t: unknown) => !allowed.includes(String(t))))
+        errors.push(`/spec/tags must be a list of ${allowed.join(", ")}`);
+    }
+    return errors;
+  };
+}
+
 async function loadModel(apiVersion: string, kind: string): Promise<void> {
   const key = keyOf(apiVersion, kind);
   if (validators.has(key) || unavailable.has(key)) return;
   const group = groupOf(apiVersion);
   if (group === "rabbitmq.com" && kind === "RabbitmqCluster") {
     validators.set(key, rabbitmqCluster);
+    return;
+  }
+  if (apiVersion === "rabbitmq.com/v1beta1" && Object.hasOwn(TOPOLOGY_FIELDS, kind)) {
+    validators.set(key, topologyObject(kind));
     return;
   }
   const pkg = MODEL_PACKAGES.find(([test]) => test(group))?.[1];
