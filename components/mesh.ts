@@ -278,7 +278,19 @@ export class Mesh extends pulumi.ComponentResource {
       "deny-other-namespaces",
       {
         action: "DENY",
-        rules: [{ from: [{ source: { notNamespaces: [args.appNamespace, NAMESPACES.rabbitmq] } }] }],
+        // Besides the application: the queue itself, Prometheus (scrapes with its mesh certificate) and the
+        // cluster and topology operators (management API), which are in the mesh for that reason.
+        rules: [
+          {
+            from: [
+              {
+                source: {
+                  notNamespaces: [args.appNamespace, NAMESPACES.rabbitmq, NAMESPACES.monitoring, NAMESPACES.rabbitmqOperator],
+                },
+              },
+            ],
+          },
+        ],
       },
     );
 

@@ -56,7 +56,8 @@ export function namespacePlan(appNamespace: string): NamespacePlan[] {
       denyEgress: false,
     },
     { name: NAMESPACES.certManager, podSecurity: "restricted", injection: false, denyEgress: false },
-    { name: NAMESPACES.rabbitmqOperator, podSecurity: "restricted", injection: false, denyEgress: false },
+    // In the mesh: the operators call the queue's management API, which accepts only mutual TLS.
+    { name: NAMESPACES.rabbitmqOperator, podSecurity: "restricted", injection: true, denyEgress: false },
     {
       name: NAMESPACES.rabbitmq,
       podSecurity: "baseline",
@@ -184,7 +185,9 @@ export function baselineAllowances(plan: NamespacePlan, appNamespace: string): T
       podSelector: { ...OTEL_COLLECTOR.podLabels },
       ingress: [
         {
-          from: [appNamespace, NAMESPACES.rabbitmq, NAMESPACES.ingress].map((n) => namespacePeer(n)),
+          from: [appNamespace, NAMESPACES.rabbitmq, NAMESPACES.ingress, NAMESPACES.rabbitmqOperator].map((n) =>
+            namespacePeer(n),
+          ),
           ports: tcp(OTEL_COLLECTOR.otlpGrpcPort),
         },
       ],

@@ -68,6 +68,8 @@ export function operatorValues(): Record<string, unknown> {
     msgTopologyOperator: {
       enabled: true,
       image: image(IMAGES.rabbitmqTopologyOperator),
+      // The operator runs in the mesh, but the API server calls its admission webhook without a mesh identity.
+      podAnnotations: { "traffic.sidecar.istio.io/excludeInboundPorts": "9443" },
       nodeSelector: SYSTEM_POOL.nodeSelector,
       tolerations: SYSTEM_POOL.tolerations,
     },

@@ -86,6 +86,11 @@ describe("mesh", () => {
       NAMESPACES.rabbitmq,
     ).spec;
     assert.equal(p.action, "DENY");
-    assert.deepEqual(p.rules[0].from[0].source.notNamespaces, ["ai-workflow-prod", NAMESPACES.rabbitmq]);
+    assert.deepEqual(p.rules[0].from[0].source.notNamespaces, [
+      "ai-workflow-prod",
+      NAMESPACES.rabbitmq,
+      NAMESPACES.monitoring,
+      NAMESPACES.rabbitmqOperator,
+    ]);
   });
 });

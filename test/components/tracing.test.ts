@@ -82,7 +82,7 @@ describe("tracing", () => {
     );
     assert.deepEqual(
       new Set(sources),
-      new Set(["ai-workflow-prod", NAMESPACES.rabbitmq, NAMESPACES.ingress]),
+      new Set(["ai-workflow-prod", NAMESPACES.rabbitmq, NAMESPACES.ingress, NAMESPACES.rabbitmqOperator]),
     );
     assert.deepEqual(ingress.spec.ingress[0].ports, [{ protocol: "TCP", port: TRACING_COLLECTOR.port }]);
     for (const ns of ["ai-workflow-prod", NAMESPACES.rabbitmq]) {
