@@ -38,6 +38,7 @@ const NAMESPACES: Record<string, string> = {
   authorization: "Microsoft.Authorization",
   operationalinsights: "Microsoft.OperationalInsights",
   insights: "Microsoft.Insights",
+  applicationinsights: "Microsoft.Insights",
   monitor: "Microsoft.Monitor",
   alertsmanagement: "Microsoft.AlertsManagement",
   dashboard: "Microsoft.Dashboard",
@@ -68,6 +69,7 @@ const PARENT_KEYS: [key: string, collection: string][] = [
 /** Types whose own name input is not "<typeName>Name". */
 const OWN_NAME_KEYS: Record<string, string> = {
   "containerservice:ManagedCluster": "resourceName",
+  "applicationinsights:Component": "resourceName",
   "containerservice:MaintenanceConfiguration": "configName",
   "managedidentity:UserAssignedIdentity": "resourceName",
   "managedidentity:FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
@@ -165,6 +167,11 @@ const AZURE_OUTPUTS: Record<
   "search:Service": (name) => ({ endpoint: `https://${name}.search.windows.net` }),
   "operationalinsights:Workspace": (_name, _inputs, id) => ({ customerId: mockGuid(`${id}/customer`) }),
   "network:PublicIPAddress": () => ({ ipAddress: "20.0.0.10" }),
+  "applicationinsights:Component": (_name, inputs, id) => ({
+    appId: mockGuid(`${id}/app`),
+    instrumentationKey: mockGuid(`${id}/ikey`),
+    connectionString: `InstrumentationKey=${mockGuid(`${id}/ikey`)};IngestionEndpoint=https://${inputs.location ?? "eastus"}-0.in.applicationinsights.azure.com/`,
+  }),
 };
 
 /** A kubeconfig shaped like the one `listManagedClusterUserCredentials` returns for an Entra ID cluster. */
