@@ -271,6 +271,18 @@ function runbook(alert: string): string {
   return `${RUNBOOK_BASE_URL}/${alert}.md`;
 }
 
+/**
+ * The version a workload serves, read when the alert fires from Istio's `destination_version` (the pods'
+ * `version` label, set to the image tag). Read at fire time rather than written into the rule, so a release
+ * that only changes an image tag changes the Deployment and nothing else.
+ */
+export function releaseTemplate(image: string, t: { namespace: string }, workload: string): string {
+  const q =
+    `max by (destination_version) (istio_requests_total{reporter="destination", ` +
+    `destination_workload_namespace="${t.namespace}", destination_workload=~"${workload}"})`;
+  return `${image}:{{ with query "${q.replace(/"/g, '\\"')}" }}{{ . | first | label "destination_version" }}{{ else }}unknown{{ end }}`;
+}
+
 /** Flagger's current weight for the canary, rendered when the alert fires (Prometheus's `query` template). */
 export function canaryWeightTemplate(t: { service: string; namespace: string }): string {
   const q = `max(flagger_canary_weight{name="${t.service}", namespace="${t.namespace}"})`;
@@ -302,7 +314,7 @@ function canaryAlert(settings: Settings, t: ServiceTarget, spec: CanaryAlertSpec
       summary: spec.summary,
       description: spec.description,
       runbook_url: runbook(spec.alert),
-      release: `${t.settings.image}:${t.settings.tag}`,
+      release: releaseTemplate(t.settings.image, t, t.service),
       canary_weight: canaryWeightTemplate(t),
       dashboard_url: dashboardLink(settings, DASHBOARD_UIDS.canary, t),
     },
@@ -517,7 +529,7 @@ export function sloAlertRules(settings: Settings): RuleGroup {
               `SLO: ${objective}. The bad-request ratio is {{ $value | humanizePercentage }} over ${windows[0].long}, ` +
               `above ${windows.map((w) => `${w.factor}x the budget over ${w.long} and ${w.short}`).join(", or ")}.`,
             runbook_url: runbook(alert),
-            release: `${svc.image}:${svc.tag}`,
+            release: releaseTemplate(svc.image, t, `${service}(-primary)?`),
             dashboard_url: link,
           },
         });
