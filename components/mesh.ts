@@ -285,7 +285,12 @@ export class Mesh extends pulumi.ComponentResource {
             from: [
               {
                 source: {
-                  notNamespaces: [args.appNamespace, NAMESPACES.rabbitmq, NAMESPACES.monitoring, NAMESPACES.rabbitmqOperator],
+                  notNamespaces: [
+                    args.appNamespace,
+                    NAMESPACES.rabbitmq,
+                    NAMESPACES.monitoring,
+                    NAMESPACES.rabbitmqOperator,
+                  ],
                 },
               },
             ],

@@ -185,8 +185,8 @@ export function baselineAllowances(plan: NamespacePlan, appNamespace: string): T
       podSelector: { ...OTEL_COLLECTOR.podLabels },
       ingress: [
         {
-          from: [appNamespace, NAMESPACES.rabbitmq, NAMESPACES.ingress, NAMESPACES.rabbitmqOperator].map((n) =>
-            namespacePeer(n),
+          from: [appNamespace, NAMESPACES.rabbitmq, NAMESPACES.ingress, NAMESPACES.rabbitmqOperator].map(
+            (n) => namespacePeer(n),
           ),
           ports: tcp(OTEL_COLLECTOR.otlpGrpcPort),
         },

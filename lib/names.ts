@@ -94,7 +94,10 @@ export const CODE_EXECUTION_POOL = {
 export const GATEWAY_SERVICE_ACCOUNT = { namespace: NAMESPACES.ingress, name: RELEASES.gateway } as const;
 
 /** Service account of flagger-loadtester (set by the platform's release values), caller of canary webhooks. */
-export const LOADTESTER_SERVICE_ACCOUNT = { namespace: NAMESPACES.flagger, name: RELEASES.loadtester } as const;
+export const LOADTESTER_SERVICE_ACCOUNT = {
+  namespace: NAMESPACES.flagger,
+  name: RELEASES.loadtester,
+} as const;
 
 /**
  * Static internal load balancer address of the ingress gateway (annotation
@@ -116,7 +119,10 @@ export function ingressLoadBalancerIp(settings: Pick<Settings, "network">): stri
 export const AMQP_SECRET = { name: "rabbitmq-amqp", key: "host" } as const;
 
 /** Service account of the estate's Prometheus (kube-prometheus-stack "kps"): its mesh identity scrapes services. */
-export const PROMETHEUS_SERVICE_ACCOUNT = { namespace: NAMESPACES.monitoring, name: "kps-prometheus" } as const;
+export const PROMETHEUS_SERVICE_ACCOUNT = {
+  namespace: NAMESPACES.monitoring,
+  name: "kps-prometheus",
+} as const;
 
 /**
  * The OpenTelemetry Collector the mesh sends spans to: its Service (the chart's fullnameOverride), namespace,
