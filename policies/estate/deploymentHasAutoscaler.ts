@@ -1,14 +1,9 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { configOf, schema } from "../lib/config";
+import { configOf, exemptWorkloadsProperty, schema } from "../lib/config";
 import { autoscalersOf, objectsOf } from "../lib/kubernetes";
 
 const configSchema = schema({
-  exemptWorkloads: {
-    type: "array",
-    items: { type: "string" },
-    default: [],
-    description: 'Deployments ("<namespace>/<name>") exempt.',
-  },
+  exemptWorkloads: exemptWorkloadsProperty('Deployments ("<namespace>/<name>") exempt.'),
 });
 
 /** Fixed replica counts either waste capacity or fall over at peak; every Deployment scales with its load. */

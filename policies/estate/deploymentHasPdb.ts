@@ -1,14 +1,9 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { configOf, schema } from "../lib/config";
+import { configOf, exemptWorkloadsProperty, schema } from "../lib/config";
 import { canaryTargets, hasPdb, objectsOf } from "../lib/kubernetes";
 
 const configSchema = schema({
-  exemptWorkloads: {
-    type: "array",
-    items: { type: "string" },
-    default: [],
-    description: 'Deployments ("<namespace>/<name>") exempt.',
-  },
+  exemptWorkloads: exemptWorkloadsProperty('Deployments ("<namespace>/<name>") exempt.'),
 });
 
 /** Every Deployment of the estate serves traffic that a node drain must not take down all at once. */

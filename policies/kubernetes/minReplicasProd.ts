@@ -1,5 +1,12 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { ENVIRONMENT_PROPERTY, appliesToProperty, configOf, requireEnvironment, schema } from "../lib/config";
+import {
+  ENVIRONMENT_PROPERTY,
+  appliesToProperty,
+  configOf,
+  exemptWorkloadsProperty,
+  requireEnvironment,
+  schema,
+} from "../lib/config";
 import { isKind, objectRef } from "../lib/kubernetes";
 
 const configSchema = schema({
@@ -11,12 +18,9 @@ const configSchema = schema({
     default: 2,
     description: "Fewest replicas a workload may run.",
   },
-  exemptWorkloads: {
-    type: "array",
-    items: { type: "string" },
-    default: [],
-    description: 'Workloads ("<namespace>/<name>" of the workload or autoscaler) that may run fewer.',
-  },
+  exemptWorkloads: exemptWorkloadsProperty(
+    'Workloads ("<namespace>/<name>" of the workload or autoscaler) that may run fewer.',
+  ),
 });
 
 interface Config {

@@ -31,6 +31,11 @@ export function schema(properties: Record<string, PolicyConfigJSONSchema>): Poli
   return { properties };
 }
 
+/** A list of workloads ("<namespace>/<name>") a policy exempts; empty by default. */
+export function exemptWorkloadsProperty(description: string): PolicyConfigJSONSchema {
+  return { type: "array", items: { type: "string" }, default: [], description };
+}
+
 /** The policy's config merged over the defaults its schema declares. */
 export function configOf<T extends object>(
   policySchema: PolicyConfigSchema,
