@@ -48,18 +48,9 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-log() { echo "dr-failover-frontdoor: $*" >&2; }
-die() { log "$*"; exit 1; }
-
-run() {
-  if [[ "$dry_run" == true ]]; then
-    printf '+'
-    printf ' %q' "$@"
-    printf '\n'
-  else
-    "$@"
-  fi
-}
+script_name=dr-failover-frontdoor
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 [[ -n "$rg" && -n "$profile" ]] || { usage >&2; exit 64; }
 for tool in az jq; do

@@ -51,19 +51,9 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-log() { echo "dr-restore: $*" >&2; }
-die() { log "$*"; exit 1; }
-
-# Runs a command that changes the cluster, or prints it under --dry-run.
-run() {
-  if [[ "$dry_run" == true ]]; then
-    printf '+'
-    printf ' %q' "$@"
-    printf '\n'
-  else
-    "$@"
-  fi
-}
+script_name=dr-restore
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 for tool in velero kubectl jq; do
   command -v "$tool" >/dev/null || die "$tool is not on PATH"

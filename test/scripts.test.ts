@@ -8,13 +8,12 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { requireTool } from "./support/tools";
 
 const ROOT = path.resolve(__dirname, "..");
 const RESTORE = path.join(ROOT, "scripts", "dr-restore.sh");
 const FAILOVER = path.join(ROOT, "scripts", "dr-failover-frontdoor.sh");
 const SCRIPTS = [RESTORE, FAILOVER];
-
-const has = (tool: string) => spawnSync("bash", ["-c", `command -v ${tool}`]).status === 0;
 
 // Each stub logs its argv (one line per call) and answers from files in $STUB_DATA.
 const STUBS: Record<string, string> = {
@@ -134,21 +133,19 @@ describe("disaster-recovery scripts", () => {
     });
 
     it(`${name} passes shellcheck`, function () {
-      if (!has("shellcheck")) {
-        console.log("      skipped: shellcheck is not installed (apt-get install -y shellcheck)");
-        this.skip();
-      }
-      const check = spawnSync("shellcheck", ["--severity=style", script], { encoding: "utf8" });
+      const shellcheck = requireTool(this, "shellcheck");
+      // -x follows the shared helpers the scripts source.
+      const check = spawnSync(shellcheck, ["-x", "--severity=style", script], {
+        encoding: "utf8",
+        cwd: ROOT,
+      });
       assert.equal(check.status, 0, check.stdout);
     });
   }
 
   describe("scripts/dr-restore.sh", function () {
     before(function () {
-      if (!has("jq")) {
-        console.log("      skipped: jq is not installed (apt-get install -y jq)");
-        this.skip();
-      }
+      requireTool(this, "jq");
     });
 
     it("--dry-run restores the newest Completed backup from prod's location, and only prints the restore", () => {
@@ -238,7 +235,7 @@ describe("disaster-recovery scripts", () => {
 
   describe("scripts/dr-failover-frontdoor.sh", function () {
     before(function () {
-      if (!has("jq")) this.skip();
+      requireTool(this, "jq");
     });
 
     const ORIGINS = [

@@ -1,5 +1,6 @@
 /**
- * Real validators from Debian packages (promtool from `prometheus`, amtool from `prometheus-alertmanager`).
+ * Real tools from Debian packages (promtool from `prometheus`, amtool from `prometheus-alertmanager`,
+ * shellcheck, and jq which the disaster-recovery scripts use).
  * In CI (CI=true) a missing tool fails the test; elsewhere the test is skipped and says why.
  */
 import { spawnSync } from "node:child_process";
@@ -7,7 +8,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parser } from "@prometheus-io/lezer-promql";
 
-const PACKAGES: Record<string, string> = { promtool: "prometheus", amtool: "prometheus-alertmanager" };
+const PACKAGES = {
+  promtool: "prometheus",
+  amtool: "prometheus-alertmanager",
+  shellcheck: "shellcheck",
+  jq: "jq",
+} as const;
 
 /** Absolute path of an executable on PATH, or undefined. */
 export function findTool(name: string): string | undefined {
@@ -24,7 +30,7 @@ export function findTool(name: string): string | undefined {
 }
 
 /** The tool's path; fails in CI or skips the test elsewhere when it is missing. */
-export function requireTool(context: Mocha.Context, name: "promtool" | "amtool"): string {
+export function requireTool(context: Mocha.Context, name: keyof typeof PACKAGES): string {
   const found = findTool(name);
   if (found) return found;
   const how = `install it with: apt-get update && apt-get install -y ${PACKAGES[name]}`;
