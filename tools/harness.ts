@@ -12,7 +12,13 @@ import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 import { PROJECT, SECRETS, parseSettings, projectKeys, secretPlaceholder, type Settings } from "../settings";
 import { mocks } from "./mocks";
 
-export const ROOT = path.resolve(__dirname, "..");
+/** The project directory (holding Pulumi.yaml), whether this runs from tools/ or compiled under bin/tools/. */
+export const ROOT = (() => {
+  for (let dir = path.resolve(__dirname, ".."); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, "..");
+  }
+})();
 
 /** One registered resource, as `resources.json` lists it. */
 export interface Registration {
