@@ -49,7 +49,7 @@ export interface KubernetesProviderArgs {
   resourceGroupName: pulumi.Input<string>;
   /** Name of the AKS cluster. */
   clusterName: pulumi.Input<string>;
-  /** kubelogin login mode (settings.cluster.kubeloginMode): azurecli locally, workloadidentity in CI. */
+  /** kubelogin login mode (settings.cluster.kubeloginMode): azurecli after `az login` or the azure/login action in CI. */
   kubeloginMode: ClusterSettings["kubeloginMode"];
   /** When set, the provider writes manifests to this directory instead of applying them. */
   renderYamlToDirectory?: string;

@@ -90,14 +90,20 @@ export function renderFiles(run: ProgramRun): Map<string, string> {
     if (r.type === HELM_RELEASE) {
       const i = unwrapSecrets(r.inputs) as Record<string, unknown>;
       const release = String(i.name ?? r.name);
-      const repo = (i.repositoryOpts as { repo?: string } | undefined)?.repo;
+      let chart = String(i.chart);
+      let repository = (i.repositoryOpts as { repo?: string } | undefined)?.repo;
+      // An OCI chart names its registry in the chart reference itself.
+      if (repository === undefined && chart.startsWith("oci://")) {
+        repository = chart.slice(0, chart.lastIndexOf("/"));
+        chart = chart.slice(chart.lastIndexOf("/") + 1);
+      }
       files.set(
         `helm/${release}.yaml`,
         dump({
           release,
-          chart: i.chart,
+          chart,
           version: i.version,
-          repository: repo,
+          repository,
           namespace: i.namespace,
           values: i.values ?? {},
         }),

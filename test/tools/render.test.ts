@@ -80,8 +80,9 @@ describe("npm run render", () => {
 
   it("writes each Kubernetes object under manifests/<namespace or _cluster>/<kind>-<name>.yaml", () => {
     const dir = path.join(tmp, "prod", "manifests");
-    if (!fs.existsSync(dir)) return;
-    for (const file of listFiles(dir)) {
+    const files = listFiles(dir);
+    assert.ok(files.length > 50, `only ${files.length} manifests`);
+    for (const file of files) {
       const [namespace, base] = file.split(path.sep);
       const doc = yaml.load(fs.readFileSync(path.join(dir, file), "utf8")) as Record<string, any>;
       assert.equal(base, `${doc.kind}-${doc.metadata.name}.yaml`);
@@ -89,11 +90,43 @@ describe("npm run render", () => {
     }
   });
 
+  it("writes one helm/<release>.yaml per Helm release with chart, version, repository, namespace and values", () => {
+    const resources = JSON.parse(fs.readFileSync(path.join(tmp, "prod", "resources.json"), "utf8")) as any[];
+    const releases = resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+    assert.ok(releases.length >= 5);
+    for (const r of releases) {
+      const doc = yaml.load(
+        fs.readFileSync(path.join(tmp, "prod", "helm", `${r.inputs.name}.yaml`), "utf8"),
+      ) as any;
+      assert.deepEqual(Object.keys(doc), [
+        "release",
+        "chart",
+        "version",
+        "repository",
+        "namespace",
+        "values",
+      ]);
+      assert.match(doc.version, /^v?\d+\.\d+\.\d+$/);
+    }
+  });
+
+  it("writes the Alertmanager configuration and each dashboard by uid", () => {
+    const am = yaml.load(
+      fs.readFileSync(path.join(tmp, "prod", "alertmanager", "alertmanager.yaml"), "utf8"),
+    ) as any;
+    assert.ok(am.route && Array.isArray(am.receivers));
+    for (const file of listFiles(path.join(tmp, "prod", "grafana"))) {
+      const dashboard = JSON.parse(fs.readFileSync(path.join(tmp, "prod", "grafana", file), "utf8"));
+      assert.equal(file, `${dashboard.uid}.json`);
+    }
+    assert.ok(fs.existsSync(path.join(tmp, "prod", "grafana", "aiwp-canary.json")));
+  });
+
   it("writes prometheus/rules.yaml as a plain rule file", () => {
     const doc = yaml.load(fs.readFileSync(path.join(tmp, "prod", "prometheus", "rules.yaml"), "utf8")) as {
-      groups: unknown;
+      groups: { name: string; rules: unknown[] }[];
     };
-    assert.ok(Array.isArray(doc.groups));
+    assert.ok(doc.groups.length > 0 && doc.groups.every((g) => g.name && g.rules.length > 0));
   });
 
   describe("bad input", () => {
