@@ -402,57 +402,44 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
     );
   }
 
-  // CanaryHighCPU: full value once the CPU window lies after t=0; the half window before stays under.
-  {
-    const theta = a.cpuPercent / 100;
-    const bad = Math.min((1 + theta) / 2, 1.6 * theta);
-    const due = minutes(CPU_WINDOW) + forMin;
+  // CanaryHighCPU and CanaryHighMemory: over the limit share on the canary fires after `for`; just under it,
+  // or on the primary, never fires.
+  const resourceCases = (
+    alert: "CanaryHighCPU" | "CanaryHighMemory",
+    what: string,
+    series: typeof cpuSeries,
+    theta: number,
+    bad: number,
+    due: number,
+  ) => {
     const steps = stepsFor(due + 2);
     add(
-      `CanaryHighCPU fires ${a.for} after the canary uses ${bad * 100}% of its CPU limit`,
+      `${alert} fires ${a.for} after the canary uses ${bad * 100}% of its ${what} limit`,
       due,
-      cpuSeries(ns, t.canary, bad, steps),
-      firesAt("CanaryHighCPU", due, [expected(ctx, "CanaryHighCPU", t, bad)]),
+      series(ns, t.canary, bad, steps),
+      firesAt(alert, due, [expected(ctx, alert, t, bad)]),
     );
     add(
-      `CanaryHighCPU stays silent at ${theta * 90}% of the limit`,
+      `${alert} stays silent at ${theta * 90}% of the limit`,
       due,
-      cpuSeries(ns, t.canary, theta * 0.9, steps),
-      never("CanaryHighCPU", due),
+      series(ns, t.canary, theta * 0.9, steps),
+      never(alert, due),
     );
-    add(
-      "CanaryHighCPU ignores primary pods",
-      due,
-      cpuSeries(ns, t.primary, bad, steps),
-      never("CanaryHighCPU", due),
-    );
-  }
-
-  // CanaryHighMemory: a gauge, true from t=0.
-  {
-    const theta = a.memoryPercent / 100;
-    const bad = (1 + theta) / 2;
-    const due = forMin;
-    const steps = stepsFor(due + 2);
-    add(
-      `CanaryHighMemory fires ${a.for} after the canary uses ${bad * 100}% of its memory limit`,
-      due,
-      memorySeries(ns, t.canary, bad, steps),
-      firesAt("CanaryHighMemory", due, [expected(ctx, "CanaryHighMemory", t, bad)]),
-    );
-    add(
-      `CanaryHighMemory stays silent at ${theta * 90}% of the limit`,
-      due,
-      memorySeries(ns, t.canary, theta * 0.9, steps),
-      never("CanaryHighMemory", due),
-    );
-    add(
-      "CanaryHighMemory ignores primary pods",
-      due,
-      memorySeries(ns, t.primary, bad, steps),
-      never("CanaryHighMemory", due),
-    );
-  }
+    add(`${alert} ignores primary pods`, due, series(ns, t.primary, bad, steps), never(alert, due));
+  };
+  // CPU is a rate: full value once the CPU window lies after t=0; the half window before stays under.
+  const cpuTheta = a.cpuPercent / 100;
+  resourceCases(
+    "CanaryHighCPU",
+    "CPU",
+    cpuSeries,
+    cpuTheta,
+    Math.min((1 + cpuTheta) / 2, 1.6 * cpuTheta),
+    minutes(CPU_WINDOW) + forMin,
+  );
+  // Memory is a gauge, true from t=0.
+  const memoryTheta = a.memoryPercent / 100;
+  resourceCases("CanaryHighMemory", "memory", memorySeries, memoryTheta, (1 + memoryTheta) / 2, forMin);
 
   // CanaryErrorRateHigherThanStable: primary clean, canary above it by twice the margin.
   {
