@@ -57,16 +57,18 @@ describe("network", () => {
     });
   }
 
+  /** prod's subnet plan, for the NSG rule tests. */
+  const net = {
+    subnets: {
+      aksNodes: "10.0.0.0/20",
+      ingress: "10.0.16.0/24",
+      privateEndpoints: "10.0.17.0/24",
+      postgres: "10.0.18.0/24",
+    },
+    podCidr: "192.168.0.0/16",
+  };
+
   it("allows only AKS nodes to reach PostgreSQL, on 5432", () => {
-    const net = {
-      subnets: {
-        aksNodes: "10.0.0.0/20",
-        ingress: "10.0.16.0/24",
-        privateEndpoints: "10.0.17.0/24",
-        postgres: "10.0.18.0/24",
-      },
-      podCidr: "192.168.0.0/16",
-    };
     const toPg = nsgRules("postgres", net).filter(
       (r) => r.access === "Allow" && r.destinationPortRange === "5432",
     );
@@ -80,15 +82,6 @@ describe("network", () => {
   });
 
   it("lets Front Door Private Link traffic into the ingress subnet on 443 and load balancer probes everywhere", () => {
-    const net = {
-      subnets: {
-        aksNodes: "10.0.0.0/20",
-        ingress: "10.0.16.0/24",
-        privateEndpoints: "10.0.17.0/24",
-        postgres: "10.0.18.0/24",
-      },
-      podCidr: "192.168.0.0/16",
-    };
     const ingress = nsgRules("ingress", net);
     const pls = ingress.find((r) => r.name === "AllowFrontDoorPrivateLink");
     assert.ok(
