@@ -1,10 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as authorization from "@pulumi/azure-native/authorization";
-import * as certmanager from "@pulumi/kubernetes-cert-manager";
 import type { Environment } from "../settings";
 import { NAMESPACES } from "../lib/names";
-import { CHARTS, SYSTEM_POOL } from "./charts";
+import { CHARTS, SYSTEM_POOL, chartSource } from "./charts";
 import { WorkloadIdentity } from "./workloadIdentity";
 
 /** Secret (in NAMESPACES.ingress) that cert-manager writes and the public Istio Gateway serves. */
@@ -40,6 +39,36 @@ export function dnsZoneOf(hostname: string, configured?: string): string {
   if (labels.length < 3)
     throw new Error(`edge.customDomain ${hostname}: set edge.dnsZoneName (cannot derive the zone)`);
   return labels.slice(1).join(".");
+}
+
+/** Name of cert-manager's Helm release. */
+export const CERT_MANAGER_RELEASE = "cert-manager";
+
+/**
+ * Values of the cert-manager chart (v1.19 values.yaml): CRDs installed and kept on uninstall, the workload
+ * identity on the controller's service account and pods, and every component on the system pool.
+ */
+export function certManagerValues(
+  environment: Environment,
+  clientId: pulumi.Input<string>,
+): Record<string, unknown> {
+  const useWorkloadIdentity = { "azure.workload.identity/use": "true" };
+  const placement = { nodeSelector: SYSTEM_POOL.nodeSelector, tolerations: SYSTEM_POOL.tolerations };
+  return {
+    crds: { enabled: true, keep: true },
+    replicaCount: environment === "dev" ? 1 : 2,
+    podLabels: useWorkloadIdentity,
+    serviceAccount: {
+      create: true,
+      name: CERT_MANAGER_SERVICE_ACCOUNT,
+      labels: useWorkloadIdentity,
+      annotations: { "azure.workload.identity/client-id": clientId },
+    },
+    ...placement,
+    webhook: placement,
+    cainjector: placement,
+    startupapicheck: placement,
+  };
 }
 
 export interface CertManagerArgs {
@@ -92,36 +121,18 @@ export class CertManager extends pulumi.ComponentResource {
       { parent: this },
     );
     this.identityClientId = identity.clientId;
-    const useWorkloadIdentity = { "azure.workload.identity/use": "true" };
-    // A multi-language component: it takes the Kubernetes provider through `providers`, not `provider`.
-    const release = new certmanager.CertManager(
+    // The chart is installed as a plain Helm release: @pulumi/kubernetes-cert-manager 0.2.0 writes every
+    // typed field of its args over `helmOptions.values` (pulumi-go-helmbase v0.2.0 base.go InitDefaults),
+    // so values given there (the service account's annotation, the system-pool placement) were lost.
+    const release = new k8s.helm.v3.Release(
       `${name}-release`,
       {
-        installCRDs: true,
-        replicaCount: args.environment === "dev" ? 1 : 2,
-        podLabels: useWorkloadIdentity,
-        helmOptions: {
-          name: "cert-manager",
-          namespace: NAMESPACES.certManager,
-          chart: CHARTS.certManager.chart,
-          version: CHARTS.certManager.version,
-          repositoryOpts: { repo: CHARTS.certManager.repo },
-          values: {
-            serviceAccount: {
-              create: true,
-              name: CERT_MANAGER_SERVICE_ACCOUNT,
-              labels: useWorkloadIdentity,
-              annotations: { "azure.workload.identity/client-id": identity.clientId },
-            },
-            nodeSelector: SYSTEM_POOL.nodeSelector,
-            tolerations: SYSTEM_POOL.tolerations,
-            webhook: { nodeSelector: SYSTEM_POOL.nodeSelector, tolerations: SYSTEM_POOL.tolerations },
-            cainjector: { nodeSelector: SYSTEM_POOL.nodeSelector, tolerations: SYSTEM_POOL.tolerations },
-            startupapicheck: { nodeSelector: SYSTEM_POOL.nodeSelector, tolerations: SYSTEM_POOL.tolerations },
-          },
-        },
+        ...chartSource(CHARTS.certManager),
+        name: CERT_MANAGER_RELEASE,
+        namespace: NAMESPACES.certManager,
+        values: certManagerValues(args.environment, identity.clientId),
       },
-      { parent: this, providers: { kubernetes: args.provider }, dependsOn: args.dependsOn },
+      { parent: this, provider: args.provider, dependsOn: args.dependsOn },
     );
 
     const issuer = acmeIssuer(args.environment);

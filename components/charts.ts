@@ -31,7 +31,7 @@ export const CHARTS = {
   flagger: { chart: "flagger", version: "1.44.0", repo: FLAGGER_REPO },
   loadtester: { chart: "loadtester", version: "0.36.0", repo: FLAGGER_REPO },
   certManager: { chart: "cert-manager", version: "v1.19.4", repo: "https://charts.jetstack.io" },
-  velero: { chart: "velero", version: "12.2.0", repo: "https://vmware-tanzu.github.io/helm-charts" },
+  velero: { chart: "velero", version: "12.1.0", repo: "https://vmware-tanzu.github.io/helm-charts" },
   /**
    * RabbitMQ publishes no Helm chart for its cluster operator; Bitnami's is the chart RabbitMQ pointed to.
    * Its default images are no longer public, so rabbitmq.ts overrides them with the upstream images.
@@ -43,7 +43,7 @@ export const CHARTS = {
   },
   otelCollector: {
     chart: "opentelemetry-collector",
-    version: "0.158.3",
+    version: "0.158.2",
     repo: "https://open-telemetry.github.io/opentelemetry-helm-charts",
   },
 } as const satisfies Record<string, ChartPin>;
@@ -57,21 +57,24 @@ export const IMAGES = {
   rabbitmqClusterOperator: {
     registry: "docker.io",
     repository: "rabbitmqoperator/cluster-operator",
-    tag: "2.16.0",
+    tag: "2.16.1",
   },
   rabbitmqCredentialUpdater: {
     registry: "docker.io",
     repository: "rabbitmqoperator/default-user-credential-updater",
-    tag: "1.0.7",
+    tag: "1.0.8",
   },
   rabbitmq: { registry: "docker.io", repository: "library/rabbitmq", tag: "4.1.3-management" },
-  /** The messaging topology operator release the chart pairs with cluster operator 2.16.0. */
+  /**
+   * Operator images at the versions chart 4.4.34 pairs (its Chart.yaml `images` annotation: cluster operator
+   * 2.16.1, whose CRDs it ships, credential updater 1.0.8, topology operator 1.17.4), from upstream.
+   */
   rabbitmqTopologyOperator: {
     registry: "docker.io",
     repository: "rabbitmqoperator/messaging-topology-operator",
-    tag: "1.17.3",
+    tag: "1.17.4",
   },
-  /** The chart's appVersion for 0.158.3; the contrib distribution carries the azuremonitor exporter. */
+  /** The chart's appVersion for 0.158.2; the contrib distribution carries the azuremonitor exporter. */
   otelCollector: { repository: "otel/opentelemetry-collector-contrib", tag: "0.153.0" },
 } as const;
 

@@ -68,6 +68,10 @@ export function operatorValues(): Record<string, unknown> {
     msgTopologyOperator: {
       enabled: true,
       image: image(IMAGES.rabbitmqTopologyOperator),
+      // Without a command the chart runs `manager` (templates/messaging-topology-operator/deployment.yaml);
+      // the upstream image is FROM scratch with its binary at /manager and no PATH (messaging-topology-operator
+      // Dockerfile, ENTRYPOINT ["/manager"]), so the bare name never resolves.
+      command: ["/manager"],
       // The operator runs in the mesh, but the API server calls its admission webhook without a mesh identity.
       podAnnotations: { "traffic.sidecar.istio.io/excludeInboundPorts": "9443" },
       nodeSelector: SYSTEM_POOL.nodeSelector,

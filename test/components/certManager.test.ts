@@ -1,16 +1,21 @@
 import assert from "node:assert/strict";
 import { manifest, ofType, rendered } from "../support/estate";
 import { NAMESPACES } from "../../lib/names";
-import { dnsZoneOf } from "../../components/certManager";
+import { CERT_MANAGER_RELEASE, dnsZoneOf } from "../../components/certManager";
+import { CHARTS } from "../../components/charts";
 
 describe("cert-manager", () => {
-  it("installs through the cert-manager component with CRDs and workload identity", async () => {
-    const cm = ofType(await rendered("prod"), "kubernetes-cert-manager:index:CertManager")[0].inputs as any;
-    assert.equal(cm.installCRDs, true);
-    assert.equal(cm.helmOptions.namespace, NAMESPACES.certManager);
-    assert.equal(cm.podLabels["azure.workload.identity/use"], "true");
+  it("installs the pinned cert-manager chart as a Helm release, with CRDs and workload identity", async () => {
+    const release = ofType(await rendered("prod"), "kubernetes:helm.sh/v3:Release").find(
+      (r) => (r.inputs as any).name === CERT_MANAGER_RELEASE,
+    )!.inputs as any;
+    assert.equal(release.chart, CHARTS.certManager.chart);
+    assert.equal(release.version, CHARTS.certManager.version);
+    assert.equal(release.namespace, NAMESPACES.certManager);
+    assert.deepEqual(release.values.crds, { enabled: true, keep: true });
+    assert.equal(release.values.podLabels["azure.workload.identity/use"], "true");
     assert.match(
-      cm.helmOptions.values.serviceAccount.annotations["azure.workload.identity/client-id"],
+      release.values.serviceAccount.annotations["azure.workload.identity/client-id"],
       /^[0-9a-f-]{36}$/,
     );
   });
