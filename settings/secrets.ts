@@ -10,64 +10,80 @@ export interface SecretSpec {
   /** What the value is; render substitutes a valid placeholder of this kind. */
   kind: "password" | "url" | "token";
   description: string;
-  /** Whether this stack needs the secret. */
-  requiredBy: (settings: Settings) => boolean;
+  /** Why this stack needs the secret (the setting that asks for it), or undefined when it does not. */
+  requiredBy: (settings: Settings) => string | undefined;
 }
 
 export const SECRETS: SecretSpec[] = [
   {
     key: "grafanaAdminPassword",
     kind: "password",
-    description: "Grafana admin password.",
-    requiredBy: () => true,
+    description: "Grafana admin password",
+    requiredBy: () => "every stack",
   },
   {
     key: "postgresAdminPassword",
     kind: "password",
-    description: "PostgreSQL administrator password.",
-    requiredBy: () => true,
+    description: "PostgreSQL administrator password",
+    requiredBy: () => "every stack",
   },
   {
     key: "rabbitmqPassword",
     kind: "password",
-    description: "Password of the application's RabbitMQ user (the AMQP URI KEDA and the services use).",
-    requiredBy: () => true,
+    description: "Password of the application's RabbitMQ user (the AMQP URI KEDA and the services use)",
+    requiredBy: () => "every stack",
   },
   {
     key: "slackWebhookUrl",
     kind: "url",
-    description: "Slack incoming webhook for Alertmanager and Flagger.",
-    requiredBy: (s) => s.observability.receivers.slack.enabled || s.delivery.slackChannel !== undefined,
+    description: "Slack incoming webhook for Alertmanager and Flagger",
+    requiredBy: (s) =>
+      s.observability.receivers.slack.enabled
+        ? "observability.receivers.slack.enabled is true"
+        : s.delivery.slackChannel !== undefined
+          ? `delivery.slackChannel is set (${s.delivery.slackChannel})`
+          : undefined,
   },
   {
     key: "pagerdutyRoutingKey",
     kind: "token",
-    description: "PagerDuty Events API v2 routing key.",
-    requiredBy: (s) => s.observability.receivers.pagerduty.enabled,
+    description: "PagerDuty Events API v2 routing key",
+    requiredBy: (s) =>
+      s.observability.receivers.pagerduty.enabled
+        ? "observability.receivers.pagerduty.enabled is true"
+        : undefined,
   },
   {
     key: "smtpPassword",
     kind: "password",
-    description: "Password of the SMTP relay for e-mail alerts.",
-    requiredBy: (s) => s.observability.receivers.email.enabled,
+    description: "Password of the SMTP relay for e-mail alerts",
+    requiredBy: (s) =>
+      s.observability.receivers.email.enabled ? "observability.receivers.email.enabled is true" : undefined,
   },
   {
     key: "wechatApiSecret",
     kind: "token",
-    description: "WeChat Work application secret.",
-    requiredBy: (s) => s.observability.receivers.wechat.enabled,
+    description: "WeChat Work application secret",
+    requiredBy: (s) =>
+      s.observability.receivers.wechat.enabled ? "observability.receivers.wechat.enabled is true" : undefined,
   },
   {
     key: "dingtalkWebhookUrl",
     kind: "url",
-    description: "DingTalk robot webhook, used by the webhook bridge.",
-    requiredBy: (s) => s.observability.receivers.dingtalk.enabled,
+    description: "DingTalk robot webhook, used by the webhook bridge",
+    requiredBy: (s) =>
+      s.observability.receivers.dingtalk.enabled
+        ? "observability.receivers.dingtalk.enabled is true"
+        : undefined,
   },
   {
     key: "teamsWebhookUrl",
     kind: "url",
-    description: "Microsoft Teams incoming webhook.",
-    requiredBy: (s) => s.observability.receivers.msteams.enabled,
+    description: "Microsoft Teams incoming webhook",
+    requiredBy: (s) =>
+      s.observability.receivers.msteams.enabled
+        ? "observability.receivers.msteams.enabled is true"
+        : undefined,
   },
 ];
 

@@ -9,7 +9,20 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
-import { PROJECT, SECRETS, parseSettings, projectKeys, secretPlaceholder, type Settings } from "../settings";
+import { closest, resembles } from "../lib/suggest";
+import {
+  ENVIRONMENTS,
+  PROJECT,
+  SECRETS,
+  SECRET_KEYS,
+  SettingsError,
+  parseSettings,
+  projectKeys,
+  requiredSecrets,
+  secretPlaceholder,
+  setSecretCommand,
+  type Settings,
+} from "../settings";
 import { mocks } from "./mocks";
 
 /** The project directory (holding Pulumi.yaml), whether this runs from tools/ or compiled under bin/tools/. */
@@ -38,52 +51,202 @@ export interface StackConfig {
   secretKeys: string[];
   /** The placeholder strings standing in for secrets. */
   placeholders: string[];
+  /** Secrets the settings need that the file does not set (render used placeholders for them). */
+  absentSecrets: string[];
   settings: Settings;
 }
 
 /** A user-facing failure: the message is printed as it is and the command exits 1. */
 export class UsageError extends Error {}
 
+/** Top-level keys of a Pulumi stack file (Pulumi's `workspace.ProjectStack`). */
+const STACK_FILE_KEYS = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"];
+
+/** The YAML parser's message, naming the duplicated key rather than only its position. */
+function yamlProblem(e: yaml.YAMLException, text: string): string {
+  const line = e.mark?.line;
+  if (e.reason === "duplicated mapping key" && line !== undefined) {
+    const lines = text.split("\n");
+    const m = /^(\s*)(.+?):(?:\s|$)/.exec(lines[line] ?? "");
+    if (m) {
+      const first = lines.findIndex((l, i) => i < line && l.startsWith(`${m[1]}${m[2]}:`));
+      const key = m[2].replace(/^["']|["']$/g, "");
+      return `key ${key} appears twice (lines ${first >= 0 ? `${first + 1} and ` : ""}${line + 1}); keep one and merge their settings`;
+    }
+  }
+  return `malformed YAML: ${e.reason ?? e.message.split("\n")[0]}${line !== undefined ? ` (line ${line + 1}, column ${(e.mark.column ?? 0) + 1})` : ""}`;
+}
+
+/**
+ * Whether a `secure:` value is a ciphertext Pulumi can decrypt: with a passphrase provider (the file has
+ * `encryptionsalt`) `v1:<base64 12-byte nonce>:<base64>` (Pulumi sdk/go/common/resource/config/crypt.go);
+ * with Pulumi Cloud one standard-base64 string (pkg/secrets/service/manager.go).
+ */
+function isCiphertext(value: string, passphrase: boolean): boolean {
+  const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+  if (!passphrase) return value.length > 0 && base64.test(value);
+  const [version, nonce, body] = value.split(":");
+  return (
+    version === "v1" &&
+    base64.test(nonce ?? "") &&
+    Buffer.from(nonce, "base64").length === 12 &&
+    base64.test(body ?? "") &&
+    (body ?? "") !== ""
+  );
+}
+
+export interface ReadOptions {
+  /** Fail, as a deployment would, when a secret the settings need is absent (default: use a placeholder). */
+  requireSecrets?: boolean;
+}
+
 /** Reads and validates `Pulumi.<stack>.yaml` (or `file`); throws UsageError or SettingsError. */
-export function readStackConfig(stack: string, file?: string): StackConfig {
+export function readStackConfig(stack: string, file?: string, options: ReadOptions = {}): StackConfig {
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`invalid stack name "${stack}"`);
   const configFile = file ?? path.join(ROOT, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(configFile)) {
+  if (!fs.existsSync(configFile) || !fs.statSync(configFile).isFile()) {
     const known = fs
       .readdirSync(ROOT)
       .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
       .filter(Boolean);
     throw new UsageError(`${configFile}: no such stack file (known stacks: ${known.join(", ")})`);
   }
+  const text = fs.readFileSync(configFile, "utf8");
   let document: unknown;
+  let written: unknown;
   try {
-    document = yaml.load(fs.readFileSync(configFile, "utf8"));
+    document = yaml.load(text);
+    // Every scalar as the text written, for messages about what YAML made of it.
+    written = yaml.load(text, { schema: yaml.FAILSAFE_SCHEMA });
   } catch (e) {
-    throw new UsageError(`${configFile}: malformed YAML: ${(e as Error).message.split("\n")[0]}`);
+    throw new UsageError(`${configFile}: ${yamlProblem(e as yaml.YAMLException, text)}`);
   }
-  const config = (document as { config?: unknown } | null)?.config;
+  const fail = (issues: { path: string; message: string }[]) => {
+    throw new SettingsError(configFile, issues);
+  };
+  if (document === undefined || document === null) {
+    fail([
+      {
+        path: "(file)",
+        message: "the file is empty: a stack file holds a config: mapping of aiwp-estate:<key> settings",
+      },
+    ]);
+  }
+  if (typeof document !== "object" || Array.isArray(document)) {
+    fail([{ path: "(file)", message: "must be a YAML mapping with a config: key" }]);
+  }
+  const top = document as Record<string, unknown>;
+  const unknownTop = Object.keys(top).filter((k) => !STACK_FILE_KEYS.includes(k));
+  const config = top.config;
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
-    throw new UsageError(`${configFile}: config: must be a mapping of configuration keys`);
+    fail([
+      {
+        path: "config",
+        message:
+          config === undefined || config === null
+            ? `is missing: a stack file keeps its settings under config:${unknownTop.length ? ` (found ${unknownTop.join(", ")}; ${unknownTop.length === 1 ? `rename ${unknownTop[0]}: to config:` : "did you mean config?"})` : ""}`
+            : "must be a mapping of aiwp-estate:<key> settings",
+      },
+    ]);
   }
+  const issues: { path: string; message: string }[] = unknownTop.map((k) => ({
+    path: k,
+    message: `unknown top-level key of a stack file (known: ${STACK_FILE_KEYS.join(", ")})${closest(k, STACK_FILE_KEYS) ? `; did you mean ${closest(k, STACK_FILE_KEYS)}?` : ""}`,
+  }));
+  const passphrase = typeof top.encryptionsalt === "string";
   const flat: Record<string, string> = {};
   const secretKeys: string[] = [];
   const placeholders: string[] = [];
   const values: Record<string, unknown> = {};
   for (const [fullKey, value] of Object.entries(config as Record<string, unknown>)) {
-    const key = fullKey.split(":").pop() as string;
+    const colon = fullKey.indexOf(":");
+    const namespace = colon < 0 ? PROJECT : fullKey.slice(0, colon);
+    const key = colon < 0 ? fullKey : fullKey.slice(colon + 1);
+    const projectKey = `${PROJECT}:${key}`;
+    if (namespace !== PROJECT) {
+      // Other namespaces configure providers (azure-native:, kubernetes:); one that resembles the
+      // project's is a typo that would silently drop the setting.
+      if (resembles(namespace, PROJECT)) {
+        issues.push({
+          path: fullKey,
+          message: `unknown namespace "${namespace}" (did you mean ${projectKey}?)`,
+        });
+      }
+      flat[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
+      continue;
+    }
+    const isSecure =
+      typeof value === "object" && value !== null && !Array.isArray(value) && "secure" in value;
+    const spec = SECRETS.find((s) => s.key === key);
+    if (spec && !isSecure) {
+      issues.push({
+        path: key,
+        message: `is a secret and must not be written in plain text (it would be stored and rendered in clear); remove it and run ${setSecretCommand(key, stack)}`,
+      });
+      continue;
+    }
+    if (isSecure && !spec) {
+      issues.push({
+        path: key,
+        message: `is not a secret key; secure: values are only for ${SECRET_KEYS.join(", ")}`,
+      });
+      continue;
+    }
     let plain = value;
-    if (typeof value === "object" && value !== null && "secure" in value) {
-      const spec = SECRETS.find((s) => s.key === key) ?? { key, kind: "password" as const };
+    if (spec && isSecure) {
+      const ciphertext = (value as { secure: unknown }).secure;
+      if (typeof ciphertext !== "string" || !isCiphertext(ciphertext, passphrase)) {
+        issues.push({
+          path: key,
+          message: `secure: value is not a ciphertext of this stack's secrets provider; set the secret with ${setSecretCommand(key, stack)}`,
+        });
+        continue;
+      }
       plain = secretPlaceholder(spec);
       placeholders.push(plain as string);
-      secretKeys.push(fullKey.includes(":") ? fullKey : `${PROJECT}:${key}`);
+      secretKeys.push(projectKey);
     }
-    flat[fullKey.includes(":") ? fullKey : `${PROJECT}:${key}`] =
-      typeof plain === "string" ? plain : JSON.stringify(plain);
-    values[fullKey.includes(":") ? fullKey : `${PROJECT}:${key}`] = plain;
+    flat[projectKey] = typeof plain === "string" ? plain : JSON.stringify(plain);
+    values[projectKey] = plain;
   }
-  const settings = parseSettings(projectKeys(values), configFile);
-  return { stack, file: configFile, flat, secretKeys, placeholders, settings };
+  const environment = values[`${PROJECT}:environment`];
+  if (
+    typeof environment === "string" &&
+    (ENVIRONMENTS as readonly string[]).includes(stack) &&
+    (ENVIRONMENTS as readonly string[]).includes(environment) &&
+    environment !== stack
+  ) {
+    issues.push({
+      path: "environment",
+      message: `is ${environment} but --stack is ${stack}: this file configures the ${environment} stack (render it with --stack ${environment}, or set environment: ${stack})`,
+    });
+  }
+  if (issues.length > 0) fail(issues);
+  const writtenConfig = ((written as { config?: Record<string, unknown> } | null)?.config ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const settings = parseSettings(projectKeys(values), configFile, {
+    stack,
+    missingSecrets: options.requireSecrets ? "error" : "ignore",
+    written: ([head, ...rest]) => {
+      let current: unknown = writtenConfig[`${PROJECT}:${String(head)}`] ?? writtenConfig[String(head)];
+      for (const part of rest) current = (current as Record<PropertyKey, unknown> | undefined)?.[part];
+      return typeof current === "string" ? current : undefined;
+    },
+  });
+  // Secrets the settings need but the file does not set: placeholders, listed in the summary.
+  const absentSecrets: string[] = [];
+  for (const { key } of requiredSecrets(settings)) {
+    const projectKey = `${PROJECT}:${key}`;
+    if (projectKey in flat) continue;
+    const plain = secretPlaceholder(SECRETS.find((s) => s.key === key)!);
+    flat[projectKey] = plain;
+    placeholders.push(plain);
+    secretKeys.push(projectKey);
+    absentSecrets.push(key);
+  }
+  return { stack, file: configFile, flat, secretKeys, placeholders, absentSecrets, settings };
 }
 
 /** A mock monitor that also records each registration with its parent, in arrival order. */

@@ -84,6 +84,16 @@ export function renderFiles(run: ProgramRun): Map<string, string> {
     ),
   }));
   files.set("resources.json", `${JSON.stringify(resources, null, 2)}\n`);
+  // Each Azure resource also on its own: azure/<module>/<Type>-<name>.yaml, secrets masked as above.
+  for (const r of resources) {
+    const [provider, module, type] = r.type.split(":");
+    if (provider !== "azure-native" || !type) continue;
+    const safe = r.name.replace(/[^A-Za-z0-9_.-]/g, "_");
+    files.set(
+      `azure/${module}/${type}-${safe}.yaml`,
+      dump({ urn: r.urn, type: r.type, name: r.name, inputs: r.inputs }),
+    );
+  }
 
   const ruleGroups: unknown[] = [];
   for (const r of run.registrations) {

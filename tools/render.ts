@@ -1,73 +1,128 @@
 /**
- * npm run render -- --stack <name> [--config-file <path>] [--out <dir>]
+ * npm run render -- --stack <name> [--config-file <path>] [--out <dir>] [--diff <dir or git ref>]
  * Runs the program for a stack under Pulumi's mock runtime and writes the render contract atomically.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { SettingsError } from "../settings";
+import { OUTPUT_DIFF_LINES, diffResources, formatDiff, loadBaseline, type Entry } from "./diff";
 import { ROOT, UsageError, readStackConfig, runProgram } from "./harness";
+import {
+  OutDirError,
+  acquireLock,
+  checkTarget,
+  installInterruptCleanup,
+  writeRender,
+  writeRenderSync,
+} from "./outdir";
 import { renderFiles } from "./outputs";
-import { summarize } from "./summary";
+import { fullSummary, summarize } from "./summary";
 
-/** Writes all files into a fresh directory beside `target`, then swaps it in: never half-written. */
-export function writeAtomically(target: string, files: Map<string, string>): void {
-  const parent = path.dirname(path.resolve(target));
-  fs.mkdirSync(parent, { recursive: true });
-  const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.tmp-`));
-  try {
-    for (const [relative, content] of files) {
-      const file = path.join(staging, relative);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, content);
-    }
-    const previous = fs.existsSync(target) ? `${staging}.old` : undefined;
-    if (previous) fs.renameSync(target, previous);
-    fs.renameSync(staging, target);
-    if (previous) fs.rmSync(previous, { recursive: true, force: true });
-  } catch (e) {
-    fs.rmSync(staging, { recursive: true, force: true });
-    throw e;
-  }
+export const USAGE = `usage: npm run render -- --stack <name> [options]
+
+Runs the estate program for one stack under Pulumi's mock runtime (no Azure, cluster or Pulumi CLI) and
+writes the render contract: resources.json, manifests/, helm/, azure/, prometheus/, alertmanager/,
+grafana/ and summary.txt.
+
+options:
+  --stack <name>          stack to render: dev, staging, prod or dr (reads Pulumi.<name>.yaml)
+  --config-file <path>    read this stack file instead (its environment must match --stack)
+  --out <dir>             output directory (default out/<stack>); it must be missing, empty or a
+                          previous render: any other directory or file is refused and left untouched
+  --diff <dir|git ref>    compare with a previous render directory or with the program at a git ref
+                          (resources keyed by URN, the environment name normalised)
+  --require-secrets       fail, as a deployment would, when a secret the settings need is not set
+                          (by default render uses placeholders and lists them)
+  -h, --help              print this help
+
+Relative paths resolve from the directory the command was typed in.`;
+
+/** Writes a render into `target` synchronously (see tools/outdir.ts for what it refuses). */
+export function writeAtomically(target: string, files: Map<string, string>, stack = "unknown"): void {
+  writeRenderSync(target, files, { stack, root: ROOT, cwd: process.cwd() });
+}
+
+interface Options {
+  stack?: string;
+  "config-file"?: string;
+  out?: string;
+  diff?: string;
+  "require-secrets"?: boolean;
+  help?: boolean;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let options: { stack?: string; "config-file"?: string; out?: string };
+  let options: Options;
   try {
     options = parseArgs({
       args: argv,
-      options: { stack: { type: "string" }, "config-file": { type: "string" }, out: { type: "string" } },
+      options: {
+        stack: { type: "string" },
+        "config-file": { type: "string" },
+        out: { type: "string" },
+        diff: { type: "string" },
+        "require-secrets": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
       strict: true,
     }).values;
   } catch (e) {
-    console.error(
-      `render: ${(e as Error).message}\nusage: npm run render -- --stack <name> [--config-file <path>] [--out <dir>]`,
-    );
+    console.error(`render: ${(e as Error).message}\n${USAGE}`);
     return 1;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
   }
   if (!options.stack) {
-    console.error(
-      "render: --stack is required\nusage: npm run render -- --stack <name> [--config-file <path>] [--out <dir>]",
-    );
+    console.error(`render: --stack is required\n${USAGE}`);
     return 1;
   }
-  const out = options.out ?? path.join(ROOT, "out", options.stack);
+  // npm runs scripts from the package root; INIT_CWD is where the command was typed.
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const out =
+    options.out !== undefined ? path.resolve(cwd, options.out) : path.join(ROOT, "out", options.stack);
+  let release: (() => void) | undefined;
   try {
     const started = process.hrtime.bigint();
-    const config = readStackConfig(options.stack, options["config-file"]);
+    checkTarget(out, ROOT, cwd);
+    const configFile = options["config-file"] && path.resolve(cwd, options["config-file"]);
+    const config = readStackConfig(options.stack, configFile, { requireSecrets: options["require-secrets"] });
+    installInterruptCleanup();
+    release = acquireLock(out);
+    const baseline = options.diff !== undefined ? loadBaseline(options.diff, options.stack, cwd) : undefined;
     const run = await runProgram(config);
     const files = renderFiles(run);
-    writeAtomically(out, files);
+    const resources = JSON.parse(files.get("resources.json")!) as Entry[];
+    const diff = baseline && diffResources(baseline.resources, resources, config.settings.prefix);
+    const diffText = diff && formatDiff(diff, baseline.label, resources, config.settings);
+    if (diffText) files.set("diff.txt", `${diffText}\n`);
+    files.set("summary.txt", `${fullSummary(run)}\n`);
+    await writeRender(out, files, { stack: options.stack, root: ROOT, cwd });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    console.log(summarize(run, path.relative(process.cwd(), out) || out, files.size, seconds));
+    const relative = path.relative(cwd, out);
+    const shown = relative === "" || relative.startsWith("..") ? out : relative;
+    console.log(
+      summarize(run, shown, files.size, seconds, diff && { count: diff.count, label: baseline.label }),
+    );
+    if (diffText) {
+      const lines = diffText.split("\n");
+      console.log(`\n${lines.slice(0, OUTPUT_DIFF_LINES).join("\n")}`);
+      if (lines.length > OUTPUT_DIFF_LINES)
+        console.log(`  ... (${shown}/diff.txt has all ${lines.length} lines)`);
+    }
     return 0;
   } catch (e) {
-    if (e instanceof SettingsError || e instanceof UsageError) {
+    if (e instanceof SettingsError || e instanceof UsageError || e instanceof OutDirError) {
       console.error(`render: ${e.message}`);
     } else {
-      console.error(`render: failed: ${(e as Error).stack ?? e}`);
+      console.error(`render: failed: ${(e as Error).message ?? e}`);
+      if (process.env.AIWP_DEBUG) console.error((e as Error).stack);
+      else console.error("render: set AIWP_DEBUG=1 to see where it failed");
     }
     return 1;
+  } finally {
+    release?.();
   }
 }
 

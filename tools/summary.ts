@@ -17,38 +17,37 @@ function table(rows: string[][]): string {
   return rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i])).join("  ")}`.trimEnd()).join("\n");
 }
 
-export function summarize(run: ProgramRun, outDir: string, fileCount: number, seconds: number): string {
-  const { registrations, config } = run;
+/** Resource counts by top-level component and by type (component types excluded from the type table). */
+function counts(run: ProgramRun) {
+  const { registrations } = run;
   const byUrn = new Map(registrations.map((r) => [r.urn, r]));
   const stackUrn = registrations.find((r) => r.type === "pulumi:pulumi:Stack")?.urn;
   // A resource belongs to the top-level component it descends from.
-  const componentOf = (urn: string): string => {
+  const componentOf = (urn: string) => {
     let current = byUrn.get(urn);
     while (current?.parent && current.parent !== stackUrn && byUrn.has(current.parent))
       current = byUrn.get(current.parent);
-    return current ? `${current.type} ${current.name}` : urn;
+    return current;
   };
   const byComponent = new Map<string, number>();
+  const byLayer = new Map<string, number>();
   const byType = new Map<string, number>();
   for (const r of registrations) {
     if (r.type === "pulumi:pulumi:Stack") continue;
-    byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
-    const component = componentOf(r.urn);
+    if (!r.type.startsWith("aiwp:")) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
+    const top = componentOf(r.urn);
+    const component = top ? `${top.type} ${top.name}` : r.urn;
     byComponent.set(component, (byComponent.get(component) ?? 0) + 1);
+    // A layer is the module of the component's type token, aiwp:<layer>:<Type>.
+    const layer = top?.type.startsWith("aiwp:") ? top.type.split(":")[1] : "stack";
+    byLayer.set(layer, (byLayer.get(layer) ?? 0) + 1);
   }
-  const lines: string[] = [];
-  lines.push(
-    `Rendered stack ${config.stack} (${config.settings.environment}, ${config.settings.location}): ${registrations.length} resources, ${fileCount} files in ${outDir} (${seconds.toFixed(2)} s)`,
-  );
-  lines.push("", "Resources by component:");
-  lines.push(table([...byComponent].sort((a, b) => b[1] - a[1]).map(([c, n]) => [String(n), c])));
-  lines.push("", "Resources by type:");
-  lines.push(
-    table(
-      [...byType].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([t, n]) => [String(n), t]),
-    ),
-  );
-  lines.push("", `Rollout plans (rollback budget ${config.settings.delivery.canary.maxRollbackSeconds} s):`);
+  return { byComponent, byLayer, byType };
+}
+
+/** The rollout-plan table: one row per service. */
+function planTable(config: ProgramRun["config"]): string[] {
+  const lines = [`Rollout plans (rollback budget ${config.settings.delivery.canary.maxRollbackSeconds} s):`];
   const header = ["service", "strategy", "steps", "interval", "promote in", "roll back within"];
   const rows = rolloutPlans(config.settings).map((p) =>
     p.strategy === "rolling"
@@ -63,5 +62,78 @@ export function summarize(run: ProgramRun, outDir: string, fileCount: number, se
         ],
   );
   lines.push(table([header, ...rows]));
+  return lines;
+}
+
+/** Things a reader of the render must know: placeholders standing in for secrets, active holds. */
+export function warnings(run: ProgramRun): string[] {
+  const out: string[] = [];
+  const { config } = run;
+  if (config.absentSecrets.length > 0) {
+    out.push(
+      `placeholders used for secrets this stack does not set: ${config.absentSecrets.join(", ")} (a deployment needs them: pulumi config set --secret --stack ${config.stack} <key> <value>)`,
+    );
+  }
+  for (const r of run.registrations.filter((x) => /:HoldGate$/.test(x.type))) {
+    out.push(`hold active: ${r.name} (promotion waits until it is released)`);
+  }
+  return out;
+}
+
+/** The one-screen summary `render` prints. */
+export function summarize(
+  run: ProgramRun,
+  outDir: string,
+  fileCount: number,
+  seconds: number,
+  diff?: { count: number; label: string },
+): string {
+  const { registrations, config } = run;
+  const { byLayer } = counts(run);
+  const lines: string[] = [];
+  lines.push(
+    `Rendered stack ${config.stack} (${config.settings.environment}, ${config.settings.location}): ${registrations.length} resources, ${fileCount} files in ${outDir} (${seconds.toFixed(2)} s)`,
+  );
+  lines.push("", ...planTable(config));
+  lines.push(
+    "",
+    `Resources by layer: ${[...byLayer]
+      .sort((a, b) => b[1] - a[1])
+      .map(([l, n]) => `${l} ${n}`)
+      .join(", ")} (by component and type: ${outDir}/summary.txt)`,
+  );
+  const warned = warnings(run);
+  if (warned.length > 0) lines.push("", "Warnings:", ...warned.map((w) => `  - ${w}`));
+  if (diff)
+    lines.push(
+      "",
+      `Changes against ${diff.label}: ${diff.count} resource(s) differ (details: ${outDir}/diff.txt)`,
+    );
+  return lines.join("\n");
+}
+
+/** The full tables, written to summary.txt: plans, resources by component and by type, warnings. */
+export function fullSummary(run: ProgramRun): string {
+  const { config, registrations } = run;
+  const { byComponent, byType } = counts(run);
+  const lines: string[] = [
+    `Stack ${config.stack} (${config.settings.environment}, ${config.settings.location}): ${registrations.length} resources`,
+    "",
+    ...planTable(config),
+    "",
+    "Resources by component:",
+    table(
+      [...byComponent]
+        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+        .map(([c, n]) => [String(n), c]),
+    ),
+    "",
+    "Resources by type:",
+    table(
+      [...byType].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([t, n]) => [String(n), t]),
+    ),
+  ];
+  const warned = warnings(run);
+  if (warned.length > 0) lines.push("", "Warnings:", ...warned.map((w) => `  - ${w}`));
   return lines.join("\n");
 }

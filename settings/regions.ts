@@ -1,0 +1,76 @@
+/**
+ * Azure public-cloud region names, as `az account list-locations --query "[].name" -o tsv` prints them
+ * and as the `location` property of every Azure Resource Manager resource takes them (Microsoft Learn,
+ * "Azure regions list", https://learn.microsoft.com/azure/reliability/regions-list). Sovereign clouds
+ * (Azure Government, Azure operated by 21Vianet) use other names and are not deployment targets here.
+ * Add a region here when Azure opens it.
+ */
+export const AZURE_REGIONS: readonly string[] = [
+  "australiacentral",
+  "australiacentral2",
+  "australiaeast",
+  "australiasoutheast",
+  "austriaeast",
+  "belgiumcentral",
+  "brazilsouth",
+  "brazilsoutheast",
+  "canadacentral",
+  "canadaeast",
+  "centralindia",
+  "centralus",
+  "centraluseuap",
+  "chilecentral",
+  "denmarkeast",
+  "eastasia",
+  "eastus",
+  "eastus2",
+  "eastus2euap",
+  "francecentral",
+  "francesouth",
+  "germanynorth",
+  "germanywestcentral",
+  "indonesiacentral",
+  "israelcentral",
+  "italynorth",
+  "japaneast",
+  "japanwest",
+  "jioindiacentral",
+  "jioindiawest",
+  "koreacentral",
+  "koreasouth",
+  "malaysiawest",
+  "mexicocentral",
+  "newzealandnorth",
+  "northcentralus",
+  "northeurope",
+  "norwayeast",
+  "norwaywest",
+  "polandcentral",
+  "qatarcentral",
+  "southafricanorth",
+  "southafricawest",
+  "southcentralus",
+  "southeastasia",
+  "southindia",
+  "spaincentral",
+  "swedencentral",
+  "swedensouth",
+  "switzerlandnorth",
+  "switzerlandwest",
+  "uaecentral",
+  "uaenorth",
+  "uksouth",
+  "ukwest",
+  "westcentralus",
+  "westeurope",
+  "westindia",
+  "westus",
+  "westus2",
+  "westus3",
+];
+
+/** The region name for a display name such as "East US" (lowercase, spaces removed), if it is one. */
+export function regionFromDisplayName(value: string): string | undefined {
+  const name = value.toLowerCase().replace(/[\s_-]+/g, "");
+  return AZURE_REGIONS.includes(name) ? name : undefined;
+}
