@@ -13,29 +13,43 @@ import { requireTool } from "./support/tools";
 const ROOT = path.resolve(__dirname, "..");
 const RESTORE = path.join(ROOT, "scripts", "dr-restore.sh");
 const FAILOVER = path.join(ROOT, "scripts", "dr-failover-frontdoor.sh");
-const SCRIPTS = [RESTORE, FAILOVER];
+const DR = path.join(ROOT, "scripts", "dr-failover.sh");
+const SCRIPTS = [RESTORE, FAILOVER, DR];
+
+/** The RTO the whole failover must fit (ESTATE section 1). */
+const RTO_MINUTES = 120;
+/** The dr cluster's API server, as `az aks show --query fqdn` prints it and a kubeconfig names it. */
+const DR_FQDN = "aks-aiwp-dr-4f2a1c.hcp.westeurope.azmk8s.io";
 
 // Each stub logs its argv (one line per call) and answers from files in $STUB_DATA.
 const STUBS: Record<string, string> = {
   velero: `
 case "$*" in
   "backup get"*) cat "$STUB_DATA/backups.json" ;;
+  *"schedule pause"*) echo "paused" ;;
   "restore get"*) printf '{"status":{"phase":"%s"}}\\n' "$(cat "$STUB_DATA/restore-phase")" ;;
   *) echo "velero $*" ;;
 esac`,
   kubectl: `
 case "$*" in
+  "config view"*) cat "$STUB_DATA/kube-server" ;;
+  *"get namespace"*) exit "$(cat "$STUB_DATA/prod-reachable")" ;;
   *"get backupstoragelocations.velero.io"*) cat "$STUB_DATA/bsl-phase" ;;
   *"get pvc"*) cat "$STUB_DATA/pvcs.json" ;;
   *) echo "kubectl $*" ;;
 esac`,
   az: `
 case "$*" in
+  "aks show"*) cat "$STUB_DATA/aks-fqdns" ;;
+  "postgres flexible-server show"*) cat "$STUB_DATA/pg-role" ;;
   "afd origin-group list"*) cat "$STUB_DATA/origin-groups.json" ;;
   "afd origin list"*"--query"*) echo "table" ;;
   "afd origin list"*) cat "$STUB_DATA/origins.json" ;;
   *) echo "az $*" ;;
 esac`,
+  pulumi: `echo "pulumi $*"`,
+  git: `echo "git $*"`,
+  curl: `exit 0`,
 };
 
 interface Run {
@@ -61,6 +75,11 @@ class Sandbox {
       fs.chmodSync(file, 0o755);
     }
     this.set("bsl-phase", "Available");
+    this.set("kube-server", `https://${DR_FQDN}:443`);
+    this.set("aks-fqdns", `${DR_FQDN}\tNone\n`);
+    this.set("pg-role", "GeoAsyncReplica");
+    this.set("prod-reachable", "1");
+    this.now = "2026-11-22T00:30:00Z";
     this.set("restore-phase", "Completed");
     this.set("pvcs.json", {
       items: [{ metadata: { namespace: "rabbitmq", name: "data-0" }, status: { phase: "Bound" } }],
@@ -75,6 +94,9 @@ class Sandbox {
     return this;
   }
 
+  /** The clock the scripts measure the RPO against. */
+  now: string;
+
   run(script: string, args: string[]): Run {
     fs.writeFileSync(this.log, "");
     const result = spawnSync("bash", [script, ...args], {
@@ -85,6 +107,7 @@ class Sandbox {
         STUB_LOG: this.log,
         STUB_DATA: this.data,
         DR_POLL_SECONDS: "0",
+        DR_NOW: String(Date.parse(this.now) / 1000),
       },
     });
     const calls = fs.readFileSync(this.log, "utf8").split("\n").filter(Boolean);
@@ -92,10 +115,16 @@ class Sandbox {
   }
 }
 
+// Velero labels a scheduled backup with its Schedule's name (velero pkg/builder, velero.io/schedule-name) and
+// names it <schedule>-<timestamp>; "dr-local" is a backup of dr's own location.
 const backup = (name: string, location: string, phase: string, completed: string) => ({
   apiVersion: "velero.io/v1",
   kind: "Backup",
-  metadata: { name, namespace: "velero" },
+  metadata: {
+    name,
+    namespace: "velero",
+    labels: { "velero.io/schedule-name": name.replace(/-\d{14}$/, "") },
+  },
   spec: { storageLocation: location, includedNamespaces: ["*"] },
   status: { phase, startTimestamp: completed.replace(/:\d\dZ$/, ":00Z"), completionTimestamp: completed },
 });
@@ -111,7 +140,9 @@ const BACKUPS = {
     // Newer than the right answer, but not Completed.
     backup("hourly-20261122010000", "prod", "PartiallyFailed", "2026-11-22T01:05:00Z"),
     backup("hourly-20261122020000", "prod", "InProgress", "2026-11-22T02:00:30Z"),
-    backup("daily-20261120000000", "prod", "Completed", "2026-11-20T00:41:00Z"),
+    backup("daily-full-20261120020000", "prod", "Completed", "2026-11-20T02:41:00Z"),
+    // The newest Completed backup of prod's location, but the daily full one: not what a failover restores.
+    backup("daily-full-20261122000000", "prod", "Completed", "2026-11-22T00:20:00Z"),
   ],
 };
 
@@ -148,7 +179,7 @@ describe("disaster-recovery scripts", () => {
       requireTool(this, "jq");
     });
 
-    it("--dry-run restores the newest Completed backup from prod's location, and only prints the restore", () => {
+    it("--dry-run restores the newest Completed hourly backup from prod's location, and only prints the restore", () => {
       const box = new Sandbox().set("backups.json", BACKUPS);
       const run = box.run(RESTORE, ["--dry-run", "--restore-name", "dr-test"]);
       assert.equal(run.status, 0, run.stderr);
@@ -172,10 +203,32 @@ describe("disaster-recovery scripts", () => {
     });
 
     it("accepts velero's single-object output when there is exactly one backup", () => {
-      const only = backup("daily-20261121000000", "prod", "Completed", "2026-11-21T00:40:00Z");
+      const only = backup("hourly-20261122000000", "prod", "Completed", "2026-11-22T00:04:00Z");
       const run = new Sandbox().set("backups.json", only).run(RESTORE, ["--dry-run"]);
       assert.equal(run.status, 0, run.stderr);
-      assert.match(printed(run).join("\n"), /--from-backup daily-20261121000000 /);
+      assert.match(printed(run).join("\n"), /--from-backup hourly-20261122000000 /);
+    });
+
+    it("refuses when the newest hourly backup is older than the RPO, unless told to accept it", () => {
+      const box = new Sandbox().set("backups.json", BACKUPS);
+      box.now = "2026-11-22T01:30:00Z"; // the newest Completed hourly backup finished 86 min earlier
+      const refused = box.run(RESTORE, ["--dry-run"]);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, /hourly-20261122000000 completed 86 min ago, beyond the RPO of 60 min/);
+      assert.ok(!printed(refused).some((c) => c.startsWith("velero restore create")));
+      const accepted = box.run(RESTORE, ["--dry-run", "--accept-older"]);
+      assert.equal(accepted.status, 0, accepted.stderr);
+      assert.match(printed(accepted).join("\n"), /--from-backup hourly-20261122000000 /);
+    });
+
+    it("empties RabbitMQ's cluster and volumes before the restore, so their file-system backups come back", () => {
+      const commands = printed(new Sandbox().set("backups.json", BACKUPS).run(RESTORE, ["--dry-run"]));
+      const create = commands.findIndex((c) => c.startsWith("velero restore create"));
+      const cluster = commands.indexOf(
+        "kubectl -n rabbitmq delete rabbitmqclusters.rabbitmq.com --all --wait=true --ignore-not-found",
+      );
+      const pvcs = commands.indexOf("kubectl -n rabbitmq delete pvc --all --wait=true --ignore-not-found");
+      assert.ok(cluster >= 0 && pvcs > cluster && create > pvcs, commands.join("\n"));
     });
 
     it("refuses a named backup that is not Completed", () => {
@@ -203,7 +256,7 @@ describe("disaster-recovery scripts", () => {
       const none = { kind: "BackupList", items: [backup("b", "prod", "Failed", "2026-11-22T00:00:00Z")] };
       const run = new Sandbox().set("backups.json", none).run(RESTORE, ["--dry-run"]);
       assert.equal(run.status, 1);
-      assert.match(run.stderr, /no Completed backup/);
+      assert.match(run.stderr, /no Completed backup of Schedule hourly/);
     });
 
     it("a real run creates the restore, waits for it and verifies deployments and volumes", () => {
@@ -298,6 +351,162 @@ describe("disaster-recovery scripts", () => {
         .run(FAILOVER, [...base, "--dry-run"]);
       assert.equal(single.status, 1);
       assert.match(single.stderr, /no single priority-2/);
+    });
+  });
+
+  describe("scripts/dr-failover.sh", function () {
+    before(function () {
+      requireTool(this, "jq");
+    });
+
+    const ORIGINS = [
+      { name: "primary", priority: 1, enabledState: "Enabled", hostName: "10.0.16.10" },
+      { name: "dr", priority: 2, enabledState: "Enabled", hostName: "10.1.16.10" },
+    ];
+    const sandbox = () =>
+      new Sandbox()
+        .set("backups.json", BACKUPS)
+        .set("origin-groups.json", [{ name: "ingress" }])
+        .set("origins.json", ORIGINS);
+    const base = [
+      "--dr-resource-group",
+      "rg-aiwp-dr-platform",
+      "--frontdoor-resource-group",
+      "rg-aiwp-edge",
+      "--hostname",
+      "app.aiwp.example.com",
+    ];
+    /** The steps a run announced, with the minutes each said it would take. */
+    const announced = (run: Run) =>
+      [...run.stdout.matchAll(/^== (\w+) \(expected (\d+) min\)/gm)].map((m) => ({
+        step: m[1],
+        minutes: Number(m[2]),
+      }));
+    const MUTATIONS = [
+      "az postgres flexible-server replica promote",
+      "velero restore create",
+      "kubectl -n rabbitmq delete",
+      "pulumi config set",
+      "git commit",
+      "pulumi up",
+      "az afd origin update",
+    ];
+    const mutated = (run: Run) => run.calls.filter((c) => MUTATIONS.some((m) => c.startsWith(m)));
+
+    it("the plan's expected durations, with the time to declare the incident, fit the 2 h RTO", () => {
+      const run = new Sandbox().run(DR, ["--plan"]);
+      assert.equal(run.status, 0, run.stderr);
+      const rows = [...run.stdout.matchAll(/^(\w+)\s+(\d+) min /gm)].filter((m) => m[1] !== "total");
+      assert.deepEqual(
+        rows.map((m) => m[1]),
+        ["declare", "check", "fence", "promote", "restore", "scale", "frontdoor", "verify"],
+      );
+      const sum = rows.reduce((total, m) => total + Number(m[2]), 0);
+      assert.ok(sum <= RTO_MINUTES, `the steps take ${sum} min, beyond the RTO of ${RTO_MINUTES} min`);
+    });
+
+    it("--dry-run runs every step against the stubs, printing each one's duration, and changes nothing", () => {
+      const run = sandbox().run(DR, [...base, "--dry-run"]);
+      assert.equal(run.status, 0, run.stderr);
+      const steps = announced(run);
+      assert.deepEqual(
+        steps.map((s) => s.step),
+        ["check", "fence", "promote", "restore", "scale", "frontdoor", "verify"],
+      );
+      // The script runs after the incident is declared (15 min in the plan).
+      const sum = 15 + steps.reduce((total, s) => total + s.minutes, 0);
+      assert.ok(sum <= RTO_MINUTES, `${sum} min`);
+      assert.deepEqual(mutated(run), [], "the dry run changed something");
+      const commands = printed(run);
+      for (const expected of [
+        "az postgres flexible-server replica promote --resource-group rg-aiwp-dr-data --name psql-aiwp-dr " +
+          "--promote-mode standalone --promote-option forced --yes",
+        "pulumi config set --stack dr --path cluster.drActive true",
+        "az afd origin update --resource-group rg-aiwp-edge --profile-name afd-aiwp-prod " +
+          "--origin-group-name ingress --origin-name primary --enabled-state Disabled --output none",
+      ])
+        assert.ok(commands.includes(expected), `${expected}\nnot in\n${commands.join("\n")}`);
+      assert.match(
+        commands.join("\n"),
+        /velero restore create \S+ --namespace velero --from-backup hourly-20261122000000 /,
+      );
+    });
+
+    it("a real run promotes, restores, commits dr-active, deploys, then switches Front Door, in that order", () => {
+      const run = sandbox().run(DR, base);
+      assert.equal(run.status, 0, run.stderr);
+      const order = mutated(run).map((c) => MUTATIONS.find((m) => c.startsWith(m)));
+      assert.deepEqual(order, [
+        "az postgres flexible-server replica promote",
+        "kubectl -n rabbitmq delete",
+        "kubectl -n rabbitmq delete",
+        "velero restore create",
+        "pulumi config set",
+        "git commit",
+        "pulumi up",
+        "az afd origin update",
+        "az afd origin update",
+      ]);
+      assert.ok(
+        run.calls.includes("git commit -m dr: serve production (cluster.drActive) -- Pulumi.dr.yaml"),
+      );
+    });
+
+    it("refuses to act when the kubeconfig points at another cluster", () => {
+      const run = sandbox()
+        .set("kube-server", "https://aks-aiwp-prod-9e8d7c.hcp.eastus.azmk8s.io:443")
+        .run(DR, [...base, "--dry-run"]);
+      assert.equal(run.status, 1);
+      assert.match(
+        run.stderr,
+        /points at aks-aiwp-prod-9e8d7c\.hcp\.eastus\.azmk8s\.io, not the dr cluster aks-aiwp-dr/,
+      );
+      assert.deepEqual(
+        announced(run).map((s) => s.step),
+        ["check"],
+      );
+      assert.ok(
+        !run.calls.some((c) => c.startsWith("az postgres") || c.startsWith("velero")),
+        "acted anyway",
+      );
+    });
+
+    it("refuses when prod's backup location is not Available in dr", () => {
+      const run = sandbox()
+        .set("bsl-phase", "Unavailable")
+        .run(DR, [...base, "--dry-run"]);
+      assert.equal(run.status, 1);
+      assert.match(run.stderr, /BackupStorageLocation prod is 'Unavailable', not Available/);
+      assert.ok(!run.calls.some((c) => c.startsWith("az postgres")), "went on past the check");
+    });
+
+    it("refuses to restore when no hourly backup is newer than the RPO, before touching RabbitMQ", () => {
+      const box = sandbox();
+      box.now = "2026-11-22T03:00:00Z";
+      const run = box.run(DR, [...base, "--step", "restore"]);
+      assert.equal(run.status, 1);
+      assert.match(run.stderr, /completed 176 min ago, beyond the RPO of 60 min/);
+      assert.deepEqual(mutated(run), []);
+      const older = box.run(DR, [...base, "--step", "restore", "--accept-older"]);
+      assert.equal(older.status, 0, older.stderr);
+      assert.ok(older.calls.some((c) => c.startsWith("velero restore create")));
+    });
+
+    it("skips the promotion of a server that is already read-write, and fences prod when it answers", () => {
+      const run = sandbox()
+        .set("pg-role", "None")
+        .set("prod-reachable", "0")
+        .run(DR, [...base, "--dry-run", "--prod-context", "aks-aiwp-prod", "--from", "fence"]);
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stderr, /psql-aiwp-dr is already read-write/);
+      const commands = printed(run);
+      assert.ok(!commands.some((c) => c.includes("replica promote")));
+      assert.ok(
+        commands.includes(
+          "kubectl --context aks-aiwp-prod --request-timeout=60s -n ai-workflow-prod scale deployment --all --replicas=0",
+        ),
+      );
+      assert.ok(commands.includes("velero --kubecontext aks-aiwp-prod schedule pause --all"));
     });
   });
 });
