@@ -186,7 +186,8 @@ export = async () => {
     oidcIssuerUrl: cluster.oidcIssuerUrl,
     tags,
     provider: k8sProvider,
-    dependsOn: nsReady,
+    // Velero's chart installs a ServiceMonitor, whose CRD the Prometheus stack release installs.
+    dependsOn: [...nsReady, prometheusStack.release],
   });
   if (!secrets.rabbitmqPassword) throw new Error("rabbitmqPassword: secret is required");
   new RabbitMQ(`${prefix}-rabbitmq`, {

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as storage from "@pulumi/azure-native/storage";
 import type { BackupSettings } from "../settings";
-import { NAMESPACES, RELEASES } from "../lib/names";
+import { MONITORING_SELECTOR, NAMESPACES, RELEASES } from "../lib/names";
 import { CHARTS, IMAGES, SYSTEM_POOL, chartSource } from "./charts";
 import { ROLES, WorkloadIdentity } from "./workloadIdentity";
 
@@ -93,7 +93,13 @@ export function veleroValues(
     deployNodeAgent: false,
     configuration: { backupStorageLocation: [], volumeSnapshotLocation: [] },
     schedules: {},
-    metrics: { enabled: true, serviceMonitor: { enabled: false } },
+    // The chart's ServiceMonitor, labelled for the estate's Prometheus (the operator ignores the pods'
+    // prometheus.io annotations). autodetect off: the chart renders it whether or not the API is known at
+    // template time; the release waits for the Prometheus stack, which installs the CRD.
+    metrics: {
+      enabled: true,
+      serviceMonitor: { enabled: true, autodetect: false, additionalLabels: { ...MONITORING_SELECTOR } },
+    },
     nodeSelector: SYSTEM_POOL.nodeSelector,
     tolerations: SYSTEM_POOL.tolerations,
     resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },

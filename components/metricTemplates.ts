@@ -3,6 +3,7 @@
  * (ESTATE section 5). Flagger fills `{{ namespace }}`, `{{ target }}` (the canary workload) and
  * `{{ interval }}` (the metric's own interval) when it runs a check.
  */
+import { CANARY_SCOPE } from "../lib/telemetry";
 
 /** Names of the shared templates; a Canary refers to them by name in the application namespace. */
 export const METRIC_TEMPLATES = {
@@ -35,13 +36,14 @@ export function latencyQuery(quantile: number): string {
 }
 
 /**
- * Number of critical alerts firing for the workload; 0 when none (`or on() vector(0)`, since an empty
- * result would fail the check instead of passing it).
+ * Number of critical canary-scoped alerts firing for the workload (CANARY_SCOPE: never the service-wide SLO
+ * burn alerts, which the primary alone can trip); 0 when none (`or on() vector(0)`: an empty result is
+ * Flagger's "no values found", a failed check, Flagger v1.44 pkg/metrics/providers/prometheus.go).
  */
 export function alertGateQuery(): string {
   const ignored = ALERT_GATE_IGNORED.join("|");
   return [
-    `sum(ALERTS{alertstate="firing", severity="critical", service="{{ target }}", namespace="{{ namespace }}", alertname!~"${ignored}"})`,
+    `sum(ALERTS{alertstate="firing", severity="critical", ${CANARY_SCOPE.label}="${CANARY_SCOPE.value}", service="{{ target }}", namespace="{{ namespace }}", alertname!~"${ignored}"})`,
     "or on() vector(0)",
   ].join("\n");
 }

@@ -2,7 +2,8 @@
  * Grafana dashboards as code (grafana-foundation-sdk builders): the canary dashboard (traffic split, error
  * rate and latency canary vs stable, CPU, memory, throughput, instance health, 5xx) and the SLO dashboard
  * (availability, error budget remaining, burn rates, latency SLI). Queries read the recording rules of
- * rules.ts where one exists, so dashboards and alerts show the same numbers.
+ * rules.ts where one exists, so dashboards and alerts show the same numbers; raw metrics are read with the
+ * telemetry contract's selectors and label names (lib/telemetry.ts).
  */
 import type * as cogTypes from "@grafana/grafana-foundation-sdk/dist/cog";
 import type * as dashboardTypes from "@grafana/grafana-foundation-sdk/dist/dashboard";
@@ -11,6 +12,7 @@ import type * as statTypes from "@grafana/grafana-foundation-sdk/dist/stat";
 import type * as timeseriesTypes from "@grafana/grafana-foundation-sdk/dist/timeseries";
 import { appNamespace } from "../../lib/names";
 import type { Settings } from "../../settings";
+import { SELECTORS } from "../../lib/telemetry";
 import { BURN_RATES, DASHBOARD_UIDS, RECORDED, errorBudget, latencyBucket } from "./rules";
 
 // The SDK publishes its modules only through package.json `exports`, which the project's TypeScript module
@@ -90,6 +92,7 @@ export function canaryDashboard(settings: Settings): DashboardModel {
     .map(([name]) => name);
   const workloads =
     'destination_workload_namespace="$namespace", destination_workload=~"$service|$service-primary"';
+  const deployments = `${SELECTORS.kubeStateMetrics}, namespace="$namespace", deployment=~"$service|$service-primary"`;
   const builder = new dashboard.DashboardBuilder("AIWP canary analysis")
     .uid(DASHBOARD_UIDS.canary)
     .tags(["aiwp", "canary", settings.environment])
@@ -99,7 +102,11 @@ export function canaryDashboard(settings: Settings): DashboardModel {
     .withRow(new dashboard.RowBuilder("Traffic"))
     .withPanel(
       timeseriesPanel("Traffic split progress", "percent", [
-        ['max(flagger_canary_weight{name="$service", namespace="$namespace"})', "Flagger weight"],
+        // flagger_canary_weight names the workload, not the Canary (Flagger v1.44 pkg/metrics/recorder.go).
+        [
+          `max(flagger_canary_weight{${SELECTORS.flagger}, workload="$service", namespace="$namespace"})`,
+          "Flagger weight",
+        ],
         [`100 * max(${RECORDED.canaryShare}{${sel}})`, "observed canary share"],
       ]),
     )
@@ -119,21 +126,15 @@ export function canaryDashboard(settings: Settings): DashboardModel {
     .withPanel(
       statPanel("5xx responses (time range)", "short", [
         [
-          `sum by (destination_workload) (increase(istio_requests_total{reporter="destination", ${workloads}, response_code=~"5.."}[$__range]))`,
+          `sum by (destination_workload) (increase(istio_requests_total{${SELECTORS.istio}, ${workloads}, response_code=~"5.."}[$__range]))`,
           "{{destination_workload}}",
         ],
       ]),
     )
     .withPanel(
       statPanel("Instance health (available / desired)", "short", [
-        [
-          'kube_deployment_status_replicas_available{namespace="$namespace", deployment=~"$service|$service-primary"}',
-          "available {{deployment}}",
-        ],
-        [
-          'kube_deployment_spec_replicas{namespace="$namespace", deployment=~"$service|$service-primary"}',
-          "desired {{deployment}}",
-        ],
+        [`kube_deployment_status_replicas_available{${deployments}}`, "available {{deployment}}"],
+        [`kube_deployment_spec_replicas{${deployments}}`, "desired {{deployment}}"],
       ]),
     )
     .withRow(new dashboard.RowBuilder("Resources"))
@@ -153,8 +154,7 @@ export function sloDashboard(settings: Settings): DashboardModel {
   const slo = settings.observability.slo;
   const availBudget = errorBudget(slo.availabilityPercent);
   const latBudget = errorBudget(slo.latencyPercent);
-  const workloads =
-    'reporter="destination", destination_workload_namespace="$namespace", destination_workload=~"$service|$service-primary"';
+  const workloads = `${SELECTORS.istio}, destination_workload_namespace="$namespace", destination_workload=~"$service|$service-primary"`;
   const total30d = `sum(increase(istio_requests_total{${workloads}}[30d]))`;
   const errors30d = `sum(increase(istio_requests_total{${workloads}, response_code=~"5.."}[30d]))`;
   const windows = [...BURN_RATES.fast, ...BURN_RATES.slow].flatMap((w) => [w.long, w.short]);

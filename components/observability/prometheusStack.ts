@@ -8,10 +8,11 @@ import {
   NAMESPACES,
   RELEASES,
 } from "../../lib/names";
+import { KPS_FULLNAME } from "../../lib/telemetry";
 import { CHARTS, SYSTEM_POOL, chartSource } from "../charts";
 
 /** Makes the chart's object names `kps-*`, which PROMETHEUS_URL (lib/names.ts) relies on. */
-export const FULLNAME_OVERRIDE = "kps";
+export const FULLNAME_OVERRIDE = KPS_FULLNAME;
 
 /** Secret holding the Grafana admin credentials; the chart reads it through `grafana.admin.existingSecret`. */
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
@@ -61,10 +62,18 @@ export function prometheusStackValues(
   return {
     fullnameOverride: FULLNAME_OVERRIDE,
     crds: { enabled: true },
-    // The chart's own rules and monitors carry MONITORING_SELECTOR too, so the estate's selectors keep them.
+    // The parent chart's own rules and monitors carry MONITORING_SELECTOR through commonLabels. Helm does not
+    // pass commonLabels into subcharts: kube-state-metrics, node-exporter and Grafana label their
+    // ServiceMonitors from their own values (kube-state-metrics templates/servicemonitor.yaml
+    // `prometheus.monitor.additionalLabels`, prometheus-node-exporter likewise, grafana `serviceMonitor.labels`).
     commonLabels: { ...MONITORING_SELECTOR },
     prometheusOperator: { nodeSelector: SYSTEM_POOL.nodeSelector, tolerations: SYSTEM_POOL.tolerations },
-    "kube-state-metrics": { nodeSelector: SYSTEM_POOL.nodeSelector, tolerations: SYSTEM_POOL.tolerations },
+    "kube-state-metrics": {
+      nodeSelector: SYSTEM_POOL.nodeSelector,
+      tolerations: SYSTEM_POOL.tolerations,
+      prometheus: { monitor: { additionalLabels: { ...MONITORING_SELECTOR } } },
+    },
+    "prometheus-node-exporter": { prometheus: { monitor: { additionalLabels: { ...MONITORING_SELECTOR } } } },
     prometheus: {
       prometheusSpec: {
         replicas: o.prometheus.replicas,
@@ -108,6 +117,7 @@ export function prometheusStackValues(
     },
     grafana: {
       replicas: o.grafana.replicas,
+      serviceMonitor: { labels: { ...MONITORING_SELECTOR } },
       admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
       // SQLite on a ReadWriteOnce disk cannot be shared: persist only a single replica; dashboards come from ConfigMaps.
       persistence:
@@ -227,10 +237,13 @@ export class PrometheusStack extends pulumi.ComponentResource {
       namespaceSelector: { matchNames: [NAMESPACES.istio] },
       endpoints: [{ port: "http-monitoring", interval: "15s" }],
     });
+    // Flagger's series name the canary's namespace in their own `namespace` label, which the target's
+    // `namespace` (istio-system) would otherwise rename to `exported_namespace` (Flagger v1.44
+    // pkg/metrics/recorder.go; the chart's podMonitor.honorLabels exists for the same reason).
     monitor("flagger", "PodMonitor", NAMESPACES.flagger, "flagger", {
       selector: { matchLabels: { "app.kubernetes.io/name": "flagger" } },
       namespaceSelector: { matchNames: [NAMESPACES.flagger] },
-      podMetricsEndpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+      podMetricsEndpoints: [{ port: "http", path: "/metrics", interval: "15s", honorLabels: true }],
     });
     this.registerOutputs({});
   }

@@ -7,11 +7,13 @@
  * `istio_request_duration_milliseconds_bucket` with `reporter="destination"`, kube-state-metrics and
  * cAdvisor resource metrics, and Flagger's `flagger_canary_status` / `flagger_canary_weight`. Flagger names
  * the canary workload `<service>` and the stable one `<service>-primary`; every canary selector matches
- * the canary exactly, so a fault on the primary never fires a canary alert.
+ * the canary exactly, so a fault on the primary never fires a canary alert. Each source's selector comes from
+ * the telemetry contract (lib/telemetry.ts SELECTORS), whose label sets the tests generate series from.
  */
 import { durationSeconds, formatDuration } from "../../lib/duration";
 import { NAMESPACES, RUNBOOK_BASE_URL, appNamespace } from "../../lib/names";
 import { rolloutPlan, type AnalysisTiming } from "../../lib/rollout";
+import { CANARY_SCOPE, SELECTORS, openMetricsFloat } from "../../lib/telemetry";
 import { effectiveAnalysis, type Settings, type ServiceSettings } from "../../settings";
 
 export interface AlertingRule {
@@ -48,6 +50,8 @@ export const CANARY_ALERTS = [
   "CanaryDeploymentStuck",
   "CanaryRolledBack",
 ] as const;
+
+export { CANARY_SCOPE };
 
 export const SLO_ALERTS = [
   "SLOAvailabilityFastBurn",
@@ -155,9 +159,9 @@ function dashboardLink(settings: Settings, uid: string, t: { service: string; na
 }
 
 const istio = (t: { namespace: string }, workload: string, extra = "") =>
-  `istio_requests_total{reporter="destination", destination_workload_namespace="${t.namespace}", destination_workload="${workload}"${extra}}`;
+  `istio_requests_total{${SELECTORS.istio}, destination_workload_namespace="${t.namespace}", destination_workload="${workload}"${extra}}`;
 const istioBuckets = (t: { namespace: string }, workload: string, extra = "") =>
-  `istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace="${t.namespace}", destination_workload="${workload}"${extra}}`;
+  `istio_request_duration_milliseconds_bucket{${SELECTORS.istio}, destination_workload_namespace="${t.namespace}", destination_workload="${workload}"${extra}}`;
 
 /** Labels that identify a recorded series of a service's track. */
 function trackLabels(t: ServiceTarget, track: "canary" | "primary"): Record<string, string> {
@@ -215,15 +219,15 @@ export function canaryRecordingRules(settings: Settings): RuleGroup {
         {
           record: RECORDED.cpu,
           expr:
-            `max(\n  sum by (pod, container) (rate(container_cpu_usage_seconds_total{${pods}, container!="", container!="POD"}[${CPU_WINDOW}]))\n` +
-            `  /\n  sum by (pod, container) (kube_pod_container_resource_limits{${pods}, resource="cpu"})\n)`,
+            `max(\n  sum by (pod, container) (rate(container_cpu_usage_seconds_total{${SELECTORS.cadvisor}, ${pods}, container!="", container!="POD"}[${CPU_WINDOW}]))\n` +
+            `  /\n  sum by (pod, container) (kube_pod_container_resource_limits{${SELECTORS.kubeStateMetrics}, ${pods}, resource="cpu"})\n)`,
           labels,
         },
         {
           record: RECORDED.memory,
           expr:
-            `max(\n  sum by (pod, container) (container_memory_working_set_bytes{${pods}, container!="", container!="POD"})\n` +
-            `  /\n  sum by (pod, container) (kube_pod_container_resource_limits{${pods}, resource="memory"})\n)`,
+            `max(\n  sum by (pod, container) (container_memory_working_set_bytes{${SELECTORS.cadvisor}, ${pods}, container!="", container!="POD"})\n` +
+            `  /\n  sum by (pod, container) (kube_pod_container_resource_limits{${SELECTORS.kubeStateMetrics}, ${pods}, resource="memory"})\n)`,
           labels,
         },
       );
@@ -232,7 +236,7 @@ export function canaryRecordingRules(settings: Settings): RuleGroup {
       record: RECORDED.canaryShare,
       expr:
         `sum(rate(${istio(t, t.canary)}[${REQUEST_WINDOW}]))\n/\n` +
-        `sum(rate(istio_requests_total{reporter="destination", destination_workload_namespace="${t.namespace}", destination_workload=~"${t.canary}|${t.primary}"}[${REQUEST_WINDOW}]))`,
+        `sum(rate(istio_requests_total{${SELECTORS.istio}, destination_workload_namespace="${t.namespace}", destination_workload=~"${t.canary}|${t.primary}"}[${REQUEST_WINDOW}]))`,
       labels: { service: t.service, namespace: t.namespace },
     });
   }
@@ -245,7 +249,7 @@ export function sloRecordingRules(settings: Settings): RuleGroup {
   const bucket = latencyBucket(settings.observability.slo.latencyThresholdMs);
   for (const [service, svc] of Object.entries(settings.services)) {
     const t = target(settings, service, svc);
-    const workloads = `reporter="destination", destination_workload_namespace="${t.namespace}", destination_workload=~"${t.canary}|${t.primary}"`;
+    const workloads = `${SELECTORS.istio}, destination_workload_namespace="${t.namespace}", destination_workload=~"${t.canary}|${t.primary}"`;
     const labels = { service, namespace: t.namespace };
     for (const window of SLO_WINDOWS) {
       rules.push({
@@ -258,7 +262,8 @@ export function sloRecordingRules(settings: Settings): RuleGroup {
       rules.push({
         record: RECORDED.sloSlow(window),
         expr:
-          `1 - (\n  sum(rate(istio_request_duration_milliseconds_bucket{${workloads}, le="${bucket}"}[${window}]))\n` +
+          // Prometheus 3 stores a classic histogram's `le` as a float string: le="250.0", never le="250".
+          `1 - (\n  sum(rate(istio_request_duration_milliseconds_bucket{${workloads}, le="${openMetricsFloat(bucket)}"}[${window}]))\n` +
           `  /\n  sum(rate(istio_request_duration_milliseconds_bucket{${workloads}, le="+Inf"}[${window}]))\n)`,
         labels,
       });
@@ -278,14 +283,27 @@ function runbook(alert: string): string {
  */
 export function releaseTemplate(image: string, t: { namespace: string }, workload: string): string {
   const q =
-    `max by (destination_version) (istio_requests_total{reporter="destination", ` +
+    `max by (destination_version) (istio_requests_total{${SELECTORS.istio}, ` +
     `destination_workload_namespace="${t.namespace}", destination_workload=~"${workload}"})`;
   return `${image}:{{ with query "${q.replace(/"/g, '\\"')}" }}{{ . | first | label "destination_version" }}{{ else }}unknown{{ end }}`;
 }
 
+/**
+ * Flagger's selector of a canary's series: `flagger_canary_status` names the Canary (`name`), while
+ * `flagger_canary_weight` names the workload (`workload`: `<service>` and `<service>-primary`), both with the
+ * canary's `namespace` (Flagger v1.44 pkg/metrics/recorder.go).
+ */
+export function flaggerSelector(
+  metric: "flagger_canary_status" | "flagger_canary_weight",
+  t: { service: string; namespace: string },
+): string {
+  const key = metric === "flagger_canary_status" ? "name" : "workload";
+  return `${metric}{${SELECTORS.flagger}, ${key}="${t.service}", namespace="${t.namespace}"}`;
+}
+
 /** Flagger's current weight for the canary, rendered when the alert fires (Prometheus's `query` template). */
 export function canaryWeightTemplate(t: { service: string; namespace: string }): string {
-  const q = `max(flagger_canary_weight{name="${t.service}", namespace="${t.namespace}"})`;
+  const q = `max(${flaggerSelector("flagger_canary_weight", t)})`;
   return `{{ with query "${q.replace(/"/g, '\\"')}" }}{{ . | first | value }}{{ else }}unknown{{ end }}`;
 }
 
@@ -308,6 +326,7 @@ function canaryAlert(settings: Settings, t: ServiceTarget, spec: CanaryAlertSpec
       service: t.service,
       namespace: t.namespace,
       team: t.team,
+      [CANARY_SCOPE.label]: CANARY_SCOPE.value,
       ...spec.extraLabels,
     },
     annotations: {
@@ -343,7 +362,6 @@ export function serviceCanaryAlerts(settings: Settings, t: ServiceTarget): Alert
   const canary = (m: string) => recorded(m, t, "canary");
   const primary = (m: string) => recorded(m, t, "primary");
   const who = `${t.namespace}/${t.service}`;
-  const flagger = `name="${t.service}", namespace="${t.namespace}"`;
   const specs: CanaryAlertSpec[] = [
     {
       alert: "CanaryHighErrorRate",
@@ -370,8 +388,8 @@ export function serviceCanaryAlerts(settings: Settings, t: ServiceTarget): Alert
     {
       alert: "CanaryUnhealthyInstances",
       expr:
-        `max(kube_deployment_status_replicas_available{namespace="${t.namespace}", deployment="${t.canary}"})\n<\n` +
-        `max(kube_deployment_spec_replicas{namespace="${t.namespace}", deployment="${t.canary}"})`,
+        `max(kube_deployment_status_replicas_available{${SELECTORS.kubeStateMetrics}, namespace="${t.namespace}", deployment="${t.canary}"})\n<\n` +
+        `max(kube_deployment_spec_replicas{${SELECTORS.kubeStateMetrics}, namespace="${t.namespace}", deployment="${t.canary}"})`,
       for: a.unhealthyFor,
       severity: "critical",
       summary: `Canary ${who} has fewer available replicas than desired`,
@@ -379,7 +397,7 @@ export function serviceCanaryAlerts(settings: Settings, t: ServiceTarget): Alert
     },
     {
       alert: "CanaryPodCrashLoop",
-      expr: `sum(increase(kube_pod_container_status_restarts_total{namespace="${t.namespace}", pod=~"${podPattern(t.canary)}"}[${a.crashLoopWindow}])) > ${a.crashLoopRestarts}`,
+      expr: `sum(increase(kube_pod_container_status_restarts_total{${SELECTORS.kubeStateMetrics}, namespace="${t.namespace}", pod=~"${podPattern(t.canary)}"}[${a.crashLoopWindow}])) > ${a.crashLoopRestarts}`,
       severity: "critical",
       summary: `Canary ${who} containers are crash-looping`,
       description: `Canary containers restarted {{ $value | printf "%.0f" }} times in ${a.crashLoopWindow} (more than ${a.crashLoopRestarts}).`,
@@ -422,7 +440,7 @@ export function serviceCanaryAlerts(settings: Settings, t: ServiceTarget): Alert
     specs.push({
       alert: "CanaryTrafficAllocationAbnormal",
       expr:
-        `abs(max(${RECORDED.canaryShare}{service="${t.service}", namespace="${t.namespace}"}) * 100 - max(flagger_canary_weight{${flagger}}))\n` +
+        `abs(max(${RECORDED.canaryShare}{service="${t.service}", namespace="${t.namespace}"}) * 100 - max(${flaggerSelector("flagger_canary_weight", t)}))\n` +
         `> ${a.trafficDeviationPercent}`,
       for: trafficFor(settings),
       severity: "warning",
@@ -430,7 +448,8 @@ export function serviceCanaryAlerts(settings: Settings, t: ServiceTarget): Alert
       description: `The observed canary share is {{ $value | printf "%.0f" }} points away from Flagger's weight (allowed ${a.trafficDeviationPercent}).`,
     });
   }
-  const progressing = `max(flagger_canary_status{${flagger}}) == 0`;
+  const status = flaggerSelector("flagger_canary_status", t);
+  const progressing = `max(${status}) == 0`;
   specs.push(
     {
       alert: "CanaryDeploymentStuck",
@@ -452,7 +471,7 @@ export function serviceCanaryAlerts(settings: Settings, t: ServiceTarget): Alert
     },
     {
       alert: "CanaryRolledBack",
-      expr: `max(flagger_canary_status{${flagger}}) == 2\nand on ()\nmax(changes(flagger_canary_status{${flagger}}[${ROLLED_BACK_WINDOW}])) > 0`,
+      expr: `max(${status}) == 2\nand on ()\nmax(changes(${status}[${ROLLED_BACK_WINDOW}])) > 0`,
       severity: "critical",
       summary: `Canary ${who} failed and was rolled back`,
       description: "Flagger reports the canary analysis failed; traffic is back on the primary.",
@@ -566,7 +585,7 @@ export function platformAlertRules(settings: Settings): RuleGroup {
     rules: [
       platformAlert(
         "PrometheusRuleEvaluationFailures",
-        "sum by (rule_group) (increase(prometheus_rule_evaluation_failures_total[5m])) > 0",
+        `sum by (rule_group) (increase(prometheus_rule_evaluation_failures_total{${SELECTORS.prometheus}}[5m])) > 0`,
         "5m",
         { severity: "critical", service: "prometheus", namespace: mon },
         "Prometheus fails to evaluate rules",
@@ -582,7 +601,7 @@ export function platformAlertRules(settings: Settings): RuleGroup {
       ),
       platformAlert(
         "AlertmanagerNotificationsFailing",
-        "sum by (integration) (rate(alertmanager_notifications_failed_total[5m])) > 0",
+        `sum by (integration) (rate(alertmanager_notifications_failed_total{${SELECTORS.alertmanager}}[5m])) > 0`,
         "10m",
         { severity: "critical", service: "alertmanager", namespace: mon },
         "Alertmanager cannot deliver notifications",
@@ -590,7 +609,7 @@ export function platformAlertRules(settings: Settings): RuleGroup {
       ),
       platformAlert(
         "FlaggerDown",
-        'absent(up{job=~".*flagger"} == 1)',
+        `absent(up{${SELECTORS.flagger}} == 1)`,
         "5m",
         { severity: "critical", service: "flagger", namespace: NAMESPACES.flagger },
         "Flagger is down",
@@ -598,7 +617,7 @@ export function platformAlertRules(settings: Settings): RuleGroup {
       ),
       platformAlert(
         "VeleroBackupFailed",
-        "sum by (schedule) (increase(velero_backup_failure_total[1h])) > 0",
+        `sum by (schedule) (increase(velero_backup_failure_total{${SELECTORS.velero}}[1h])) > 0`,
         undefined,
         { severity: "warning", service: "velero", namespace: NAMESPACES.velero },
         "A Velero backup failed",
@@ -606,7 +625,7 @@ export function platformAlertRules(settings: Settings): RuleGroup {
       ),
       platformAlert(
         "VeleroBackupTooOld",
-        `(time() - max(velero_backup_last_successful_timestamp)) > ${rpo * 60}\nor\nabsent(velero_backup_last_successful_timestamp)`,
+        `(time() - max(velero_backup_last_successful_timestamp{${SELECTORS.velero}})) > ${rpo * 60}\nor\nabsent(velero_backup_last_successful_timestamp{${SELECTORS.velero}})`,
         "5m",
         { severity: "critical", service: "velero", namespace: NAMESPACES.velero },
         `No successful Velero backup within the RPO (${rpo} min)`,
@@ -614,7 +633,7 @@ export function platformAlertRules(settings: Settings): RuleGroup {
       ),
       platformAlert(
         "NodeNotReady",
-        'kube_node_status_condition{condition="Ready", status="true"} == 0',
+        `kube_node_status_condition{${SELECTORS.kubeStateMetrics}, condition="Ready", status="true"} == 0`,
         "5m",
         { severity: "warning", service: "node", namespace: "kube-system" },
         "A node is not ready",
@@ -622,7 +641,7 @@ export function platformAlertRules(settings: Settings): RuleGroup {
       ),
       platformAlert(
         "NodeMemoryPressure",
-        'kube_node_status_condition{condition="MemoryPressure", status="true"} == 1',
+        `kube_node_status_condition{${SELECTORS.kubeStateMetrics}, condition="MemoryPressure", status="true"} == 1`,
         "5m",
         { severity: "warning", service: "node", namespace: "kube-system" },
         "A node is under memory pressure",
@@ -636,7 +655,7 @@ export function platformAlertRules(settings: Settings): RuleGroup {
       ).map(([severity, free]) =>
         platformAlert(
           "PersistentVolumeFillingUp",
-          `kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < ${free}`,
+          `kubelet_volume_stats_available_bytes{${SELECTORS.kubelet}} / kubelet_volume_stats_capacity_bytes{${SELECTORS.kubelet}} < ${free}`,
           "5m",
           // The series carries the claim's own namespace; the rule only names the service.
           { severity, service: "persistent-volume", namespace: "{{ $labels.namespace }}" },

@@ -10,6 +10,14 @@
  * (CPU_WINDOW) lies after t=0, and the series are chosen so the partial window before that stays under the
  * threshold; gauges (memory, replicas, Flagger status) hold from t=0. The alert is due at that minute plus
  * the rule's `for`.
+ *
+ * Input series are generated from the telemetry contract (lib/telemetry.ts `storedSeries`): the exporter's own
+ * label names (Istio's standard labels, kube-state-metrics', cAdvisor's, Flagger's `name`/`workload`), the
+ * target labels the Prometheus Operator adds (`job`, `namespace`, `pod`, `container`, `service`, `endpoint`,
+ * `exported_*` where honor_labels is off) and Prometheus 3's float `le`. They are never derived from the
+ * rules' selectors, so a rule that selects a label the stored series lack selects nothing and fails its test.
+ * Debian's promtool is 2.42, which stores input series exactly as written and does not normalise `le` the way
+ * Prometheus 3's scrape does; the series are therefore written in Prometheus 3's stored form (`le="250.0"`).
  */
 import { durationSeconds } from "../../lib/duration";
 import { appNamespace } from "../../lib/names";
@@ -28,6 +36,7 @@ import {
   type ServiceTarget,
 } from "../../components/observability/rules";
 import { effectiveAnalysis, type Settings } from "../../settings";
+import { CANARY_SCOPE, EXPORTERS, storedLabels, storedSeries, seriesNotation } from "../../lib/telemetry";
 
 const STEP_SECONDS = 15;
 
@@ -91,15 +100,24 @@ export function goG4(v: number): string {
   return String(rounded);
 }
 
-/** Renders the template forms the estate's annotations use, for a known value and canary weight. */
-export function renderAnnotation(template: string, value: number, weight: number | undefined): string {
+/**
+ * Renders the template forms the estate's annotations use, for a known value, canary weight and alert
+ * labels (`$labels` are the expression's output labels, as Prometheus expands them).
+ */
+export function renderAnnotation(
+  template: string,
+  value: number,
+  weight: number | undefined,
+  labels: Record<string, string> = {},
+): string {
   const out = template
-    // Generated request series carry no destination_version, so the release reads as the image with an
-    // empty tag (`withoutRequests` below turns it into "unknown" where a case has no request series).
+    // The release query's answer is marked here; `versioned` below fills in the served version, or
+    // "unknown" where a case has no request series.
     .replace(
       /\{\{ with query "(?:[^"\\]|\\.)*" \}\}\{\{ \. \| first \| label "destination_version" \}\}\{\{ else \}\}unknown\{\{ end \}\}/g,
-      "",
+      VERSION_MARK,
     )
+    .replace(/\{\{ \$labels\.([a-zA-Z_][a-zA-Z0-9_]*) \}\}/g, (_m, l: string) => labels[l] ?? "")
     .replace(
       /\{\{ with query "(?:[^"\\]|\\.)*" \}\}\{\{ \. \| first \| value \}\}\{\{ else \}\}unknown\{\{ end \}\}/g,
       () => (weight === undefined ? "unknown" : String(weight)),
@@ -111,6 +129,9 @@ export function renderAnnotation(template: string, value: number, weight: number
   if (out.includes("{{")) throw new Error(`ruleTests cannot render annotation template: ${template}`);
   return out;
 }
+
+/** Stands for the release query's answer until the case's input series are known. */
+const VERSION_MARK = "\u0000version\u0000";
 
 const counter = (perStep: number, steps: number) => `0+${perStep}x${steps}`;
 const gauge = (value: number, steps: number) => `${value}+0x${steps}`;
@@ -147,6 +168,8 @@ function expected(
       service: t.service,
       namespace: ctx.namespace,
       team: t.team,
+      // Canary alerts carry the gate's scope label; the service-wide SLO alerts must not.
+      ...(alert.startsWith("Canary") ? { [CANARY_SCOPE.label]: CANARY_SCOPE.value } : {}),
       ...extra,
     },
     exp_annotations: Object.fromEntries(
@@ -155,20 +178,25 @@ function expected(
   };
 }
 
-/** Whether a case has no Istio request series: the release annotation's query then finds nothing. */
-function withoutRequests(input: InputSeries[]): boolean {
-  return !input.some((s) => s.series.startsWith("istio_requests_total"));
+/**
+ * The version the release annotation reads: the stored `destination_version` of the case's request series
+ * (the pods' `version` label, Istio's standard label), or "unknown" when the case has none.
+ */
+function servedVersion(input: InputSeries[]): string {
+  const found = input
+    .map((s) => /^istio_requests_total\{.*\bdestination_version="([^"]*)"/.exec(s.series))
+    .find((m) => m !== null);
+  return found ? found[1] : "unknown";
 }
 
-function releaseUnknown(test: AlertRuleTest): AlertRuleTest {
+function versioned(test: AlertRuleTest, version: string): AlertRuleTest {
   return {
     ...test,
     exp_alerts: test.exp_alerts.map((e) => ({
       ...e,
-      exp_annotations:
-        e.exp_annotations.release === undefined
-          ? e.exp_annotations
-          : { ...e.exp_annotations, release: `${e.exp_annotations.release}unknown` },
+      exp_annotations: Object.fromEntries(
+        Object.entries(e.exp_annotations).map(([k, v]) => [k, v.split(VERSION_MARK).join(version)]),
+      ),
     })),
   };
 }
@@ -188,8 +216,51 @@ function never(alertname: string, until: number): AlertRuleTest[] {
   ];
 }
 
+/** The tag the generated pods run (their `version` label, which Istio reports as `destination_version`). */
+const TEST_VERSION = "1.4.2";
+
+/**
+ * Istio's standard labels of a request from the ingress gateway to a workload, as the destination's sidecar
+ * reports it; the target labels are those of the destination pod's sidecar (the envoy-stats PodMonitor).
+ */
+function istioLabels(ns: string, w: string, extra: Record<string, string | number>): Record<string, string> {
+  const service = w.replace(/-primary$/, "");
+  return storedLabels(
+    extra.le === undefined ? "istio_requests_total" : "istio_request_duration_milliseconds_bucket",
+    {
+      reporter: "destination",
+      source_workload: "istio-ingressgateway",
+      source_workload_namespace: "istio-ingress",
+      source_principal: "spiffe://cluster.local/ns/istio-ingress/sa/istio-ingressgateway",
+      source_app: "istio-ingressgateway",
+      source_version: "unknown",
+      source_cluster: "Kubernetes",
+      source_canonical_service: "istio-ingressgateway",
+      source_canonical_revision: "latest",
+      destination_workload: w,
+      destination_workload_namespace: ns,
+      destination_principal: `spiffe://cluster.local/ns/${ns}/sa/${service}`,
+      destination_app: service,
+      destination_version: TEST_VERSION,
+      destination_service: `${w}.${ns}.svc.cluster.local`,
+      destination_service_name: w,
+      destination_service_namespace: ns,
+      destination_cluster: "Kubernetes",
+      destination_canonical_service: service,
+      destination_canonical_revision: TEST_VERSION,
+      request_protocol: "http",
+      response_flags: "-",
+      connection_security_policy: "mutual_tls",
+      response_code: "200",
+      ...extra,
+    },
+    { namespace: ns, pod: pod(w) },
+    ns,
+  );
+}
+
 const istioSel = (ns: string, w: string, code: string) =>
-  `istio_requests_total{reporter="destination", destination_workload_namespace="${ns}", destination_workload="${w}", response_code="${code}"}`;
+  seriesNotation("istio_requests_total", istioLabels(ns, w, { response_code: code }));
 
 /** Requests to a workload at 100 per step with the given 5xx ratio. */
 function requests(ns: string, w: string, errorRatio: number, steps: number, perStep = 100): InputSeries[] {
@@ -202,7 +273,7 @@ function requests(ns: string, w: string, errorRatio: number, steps: number, perS
 /** Requests whose durations all fall in (lower, upper]; `bounds` are the histogram's finite bucket bounds. */
 function durations(ns: string, w: string, bounds: number[], lower: number, steps: number): InputSeries[] {
   return [...bounds, "+Inf" as const].map((le) => ({
-    series: `istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace="${ns}", destination_workload="${w}", le="${le}"}`,
+    series: seriesNotation("istio_request_duration_milliseconds_bucket", istioLabels(ns, w, { le })),
     values: le !== "+Inf" && le <= lower ? gauge(0, steps) : counter(100, steps),
   }));
 }
@@ -211,31 +282,50 @@ function durations(ns: string, w: string, bounds: number[], lower: number, steps
 const quantileIn = (q: number, lower: number, upper: number) => lower + (upper - lower) * q;
 
 const pod = (w: string) => `${w}-5d8f7c9b6-x7k2p`;
+/** The application container of a workload's pods: the Deployment names it after the service. */
+const container = (w: string) => w.replace(/-primary$/, "");
+const NODE = EXPORTERS.cadvisor.target.node;
+
+/** cAdvisor's labels of one container, as the kubelet exposes them (stored with the kubelet target's). */
+function cadvisor(name: string, ns: string, w: string): string {
+  return storedSeries(name, {
+    namespace: ns,
+    pod: pod(w),
+    container: container(w),
+    id: `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0f1e2d3c.slice/cri-containerd-4b5a6c7d.scope`,
+    image: `aiwpprod.azurecr.io/${container(w)}:${TEST_VERSION}`,
+    name: "4b5a6c7d8e9f",
+  });
+}
+
+/** kube-state-metrics' limit of one container's resource. */
+function limitSeries(ns: string, w: string, resource: "cpu" | "memory"): string {
+  return storedSeries("kube_pod_container_resource_limits", {
+    namespace: ns,
+    pod: pod(w),
+    uid: "6f1c2e3d-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
+    container: container(w),
+    node: NODE,
+    resource,
+    unit: resource === "cpu" ? "core" : "byte",
+  });
+}
 
 function cpuSeries(ns: string, w: string, ratio: number, steps: number): InputSeries[] {
   return [
     {
-      series: `container_cpu_usage_seconds_total{namespace="${ns}", pod="${pod(w)}", container="app"}`,
+      series: cadvisor("container_cpu_usage_seconds_total", ns, w),
       values: counter(ratio * STEP_SECONDS, steps),
     },
-    {
-      series: `kube_pod_container_resource_limits{namespace="${ns}", pod="${pod(w)}", container="app", resource="cpu", unit="core"}`,
-      values: gauge(1, steps),
-    },
+    { series: limitSeries(ns, w, "cpu"), values: gauge(1, steps) },
   ];
 }
 
 function memorySeries(ns: string, w: string, ratio: number, steps: number): InputSeries[] {
   const limit = 2 ** 30;
   return [
-    {
-      series: `container_memory_working_set_bytes{namespace="${ns}", pod="${pod(w)}", container="app"}`,
-      values: gauge(ratio * limit, steps),
-    },
-    {
-      series: `kube_pod_container_resource_limits{namespace="${ns}", pod="${pod(w)}", container="app", resource="memory", unit="byte"}`,
-      values: gauge(limit, steps),
-    },
+    { series: cadvisor("container_memory_working_set_bytes", ns, w), values: gauge(ratio * limit, steps) },
+    { series: limitSeries(ns, w, "memory"), values: gauge(limit, steps) },
   ];
 }
 
@@ -248,11 +338,11 @@ function replicaSeries(
 ): InputSeries[] {
   return [
     {
-      series: `kube_deployment_status_replicas_available{namespace="${ns}", deployment="${w}"}`,
+      series: storedSeries("kube_deployment_status_replicas_available", { namespace: ns, deployment: w }),
       values: gauge(available, steps),
     },
     {
-      series: `kube_deployment_spec_replicas{namespace="${ns}", deployment="${w}"}`,
+      series: storedSeries("kube_deployment_spec_replicas", { namespace: ns, deployment: w }),
       values: gauge(desired, steps),
     },
   ];
@@ -262,14 +352,22 @@ function replicaSeries(
 function restartSeries(ns: string, w: string, restarts: number, steps: number): InputSeries[] {
   return [
     {
-      series: `kube_pod_container_status_restarts_total{namespace="${ns}", pod="${pod(w)}", container="app"}`,
+      series: storedSeries("kube_pod_container_status_restarts_total", {
+        namespace: ns,
+        pod: pod(w),
+        uid: "6f1c2e3d-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
+        container: container(w),
+      }),
       values: `0+0x${60 / STEP_SECONDS - 1} ${restarts}+0x${steps - 60 / STEP_SECONDS}`,
     },
   ];
 }
 
-const flaggerSel = (metric: string, t: ServiceTarget) =>
-  `${metric}{name="${t.service}", namespace="${t.namespace}"}`;
+/** Flagger's series of a canary, as Flagger writes them (Flagger v1.44 pkg/metrics/recorder.go). */
+const flaggerStatus = (t: ServiceTarget) =>
+  storedSeries("flagger_canary_status", { name: t.service, namespace: t.namespace });
+const flaggerWeight = (t: ServiceTarget, workload: string) =>
+  storedSeries("flagger_canary_weight", { workload, namespace: t.namespace });
 
 /** The tests of one Flagger-managed service. */
 export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
@@ -281,7 +379,7 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
       name: `${t.service}: ${name}`,
       interval: `${STEP_SECONDS}s`,
       input_series,
-      alert_rule_test: withoutRequests(input_series) ? alert_rule_test.map(releaseUnknown) : alert_rule_test,
+      alert_rule_test: alert_rule_test.map((c) => versioned(c, servedVersion(input_series))),
     });
   const stepsFor = (horizonMinutes: number) => (horizonMinutes + 1) * (60 / STEP_SECONDS);
   const forMin = minutes(a.for);
@@ -516,7 +614,8 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
     const split = (sharePercent: number): InputSeries[] => [
       { series: istioSel(ns, t.canary, "200"), values: counter(sharePercent, steps) },
       { series: istioSel(ns, t.primary, "200"), values: counter(100 - sharePercent, steps) },
-      { series: flaggerSel("flagger_canary_weight", t), values: gauge(weight, steps) },
+      { series: flaggerWeight(t, t.canary), values: gauge(weight, steps) },
+      { series: flaggerWeight(t, t.primary), values: gauge(100 - weight, steps) },
     ];
     add(
       `CanaryTrafficAllocationAbnormal fires when the canary gets ${weight + deviation}% at weight ${weight}`,
@@ -552,7 +651,7 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
     ];
     const horizon = Math.max(noTraffic, overdue) + 2;
     const steps = stepsFor(horizon);
-    const status = { series: flaggerSel("flagger_canary_status", t), values: gauge(0, steps) };
+    const status = { series: flaggerStatus(t), values: gauge(0, steps) };
     const at = (m: number, traffic: boolean): AlertRuleTest => ({
       eval_time: `${m}m`,
       alertname: "CanaryDeploymentStuck",
@@ -588,7 +687,7 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
       due,
       [
         {
-          series: flaggerSel("flagger_canary_status", t),
+          series: flaggerStatus(t),
           values: `1+0x${due * perMinute - 1} 2+0x${steps - due * perMinute}`,
         },
       ],
@@ -597,7 +696,7 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
     add(
       "CanaryRolledBack stays silent for a successful canary",
       due,
-      [{ series: flaggerSel("flagger_canary_status", t), values: gauge(1, steps) }],
+      [{ series: flaggerStatus(t), values: gauge(1, steps) }],
       never("CanaryRolledBack", due),
     );
   }
@@ -621,13 +720,20 @@ export function sloTests(ctx: Ctx, service: string): PromtoolTest[] {
     [
       "Latency",
       errorBudget(slo.latencyPercent),
+      // Stored form: Prometheus 3 writes this bucket as le="250.0" (promtool 2.42 keeps what is written).
       (ratio: number): InputSeries[] => [
         {
-          series: `istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace="${ns}", destination_workload="${w}", le="${bucket}"}`,
+          series: seriesNotation(
+            "istio_request_duration_milliseconds_bucket",
+            istioLabels(ns, w, { le: bucket }),
+          ),
           values: counter(100 * (1 - ratio), steps),
         },
         {
-          series: `istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace="${ns}", destination_workload="${w}", le="+Inf"}`,
+          series: seriesNotation(
+            "istio_request_duration_milliseconds_bucket",
+            istioLabels(ns, w, { le: "+Inf" }),
+          ),
           values: counter(100, steps),
         },
       ],
@@ -637,7 +743,7 @@ export function sloTests(ctx: Ctx, service: string): PromtoolTest[] {
     const fast = Math.min(1, 20 * budget);
     const slow = 2 * budget;
     const withRelease = (input: readonly InputSeries[], checks: AlertRuleTest[]) =>
-      withoutRequests([...input]) ? checks.map(releaseUnknown) : checks;
+      checks.map((c) => versioned(c, servedVersion([...input])));
     tests.push({
       name: `${service}: SLO${kind}FastBurn pages on a ${fast * 100}% bad ratio (${(fast / budget).toFixed(1)}x the budget)`,
       interval: `${STEP_SECONDS}s`,
@@ -660,39 +766,236 @@ export function sloTests(ctx: Ctx, service: string): PromtoolTest[] {
   return tests;
 }
 
-/** VeleroBackupTooOld fires once the newest backup is older than the RPO, for its `for`. */
-export function platformTests(ctx: Ctx): PromtoolTest[] {
-  const rpo = ctx.settings.backup.rpoMinutes;
-  const rule = ctx.rules.find((r) => r.alert === "VeleroBackupTooOld")!;
-  const due = rpo + 1 + minutes(rule.for ?? "0s");
-  const steps = (due + 2) * (60 / STEP_SECONDS);
-  const exp: ExpAlert = {
-    exp_labels: { severity: "critical", service: "velero", namespace: "velero", team: "platform" },
-    exp_annotations: Object.fromEntries(
-      Object.entries(rule.annotations).map(([k, v]) => [k, renderAnnotation(v, 0, undefined)]),
-    ),
+/** The platform rules, looked up by alert name (and severity where one name has several). */
+function platformRule(ctx: Ctx, alert: string, severity?: string): AlertingRule {
+  const found = ctx.rules.find(
+    (r) => r.alert === alert && r.labels.team === "platform" && (!severity || r.labels.severity === severity),
+  );
+  if (!found) throw new Error(`no platform rule ${alert} ${severity ?? ""}`);
+  return found;
+}
+
+/**
+ * The alert Prometheus raises from one output series of the rule's expression: the series' labels (its
+ * `$labels`), overridden by the rule's labels (templates expanded against `$labels`); annotations likewise.
+ */
+function platformAlert(rule: AlertingRule, exprLabels: Record<string, string>, value: number): ExpAlert {
+  const expand = (v: string) => renderAnnotation(v, value, undefined, exprLabels);
+  return {
+    exp_labels: {
+      ...exprLabels,
+      ...Object.fromEntries(Object.entries(rule.labels).map(([k, v]) => [k, expand(v)])),
+    },
+    exp_annotations: Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, expand(v)])),
   };
-  return [
-    {
-      name: `VeleroBackupTooOld fires when the last backup (t=0) is older than the RPO of ${rpo} min`,
-      interval: `${STEP_SECONDS}s`,
-      input_series: [
-        { series: 'velero_backup_last_successful_timestamp{schedule="hourly"}', values: gauge(0, steps) },
-      ],
-      alert_rule_test: firesAt("VeleroBackupTooOld", due, [exp]),
-    },
-    {
-      name: "VeleroBackupTooOld stays silent while backups stay younger than the RPO",
-      interval: `${STEP_SECONDS}s`,
-      input_series: [
-        {
-          series: 'velero_backup_last_successful_timestamp{schedule="hourly"}',
-          values: `${-(rpo - 5) * 60}+${STEP_SECONDS}x${steps}`,
-        },
-      ],
-      alert_rule_test: never("VeleroBackupTooOld", due),
-    },
-  ];
+}
+
+/** A stored series' labels without its name (the labels an alert inherits from it). */
+function labelsOf(series: string): Record<string, string> {
+  const body = series.slice(series.indexOf("{") + 1, series.lastIndexOf("}"));
+  const out: Record<string, string> = {};
+  for (const m of body.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) out[m[1]] = m[2];
+  return out;
+}
+
+/**
+ * Every platform alert fired from stored series: each source as its scrape stores it (job, namespace, pod,
+ * service, endpoint of the target; honor_labels where the monitor sets it), and a quiet case beside it.
+ */
+export function platformTests(ctx: Ctx): PromtoolTest[] {
+  const tests: PromtoolTest[] = [];
+  const perMinute = 60 / STEP_SECONDS;
+  const add = (name: string, input_series: InputSeries[], alert_rule_test: AlertRuleTest[]) =>
+    tests.push({ name, interval: `${STEP_SECONDS}s`, input_series, alert_rule_test });
+  const stepsFor = (horizon: number) => (horizon + 2) * perMinute;
+
+  // PrometheusRuleEvaluationFailures: one failure per scrape from t=0; increase[5m] > 0 from 1m, for 5m.
+  {
+    const rule = platformRule(ctx, "PrometheusRuleEvaluationFailures");
+    const due = 1 + minutes(rule.for ?? "0s");
+    const steps = stepsFor(due);
+    const group = `/etc/prometheus/rules/prometheus-kps-prometheus-rulefiles-0/monitoring-aiwp-canary.yaml;aiwp-canary.recording`;
+    const series = storedSeries("prometheus_rule_evaluation_failures_total", { rule_group: group });
+    // increase over 5m of a counter rising by 1 per 15s sample: 20.
+    add(
+      "PrometheusRuleEvaluationFailures fires when a rule group keeps failing",
+      [{ series, values: counter(1, steps) }],
+      firesAt(rule.alert, due, [platformAlert(rule, { rule_group: group }, 20)]),
+    );
+    add(
+      "PrometheusRuleEvaluationFailures stays silent without failures",
+      [{ series, values: gauge(0, steps) }],
+      never(rule.alert, due),
+    );
+  }
+
+  // PrometheusTargetMissing: Velero's target down from t=0, for 10m.
+  {
+    const rule = platformRule(ctx, "PrometheusTargetMissing");
+    const due = minutes(rule.for ?? "0s");
+    const steps = stepsFor(due);
+    const series = storedSeries("up", {}, { ...EXPORTERS.velero.target });
+    add(
+      "PrometheusTargetMissing fires when a scrape target stays down",
+      [{ series, values: gauge(0, steps) }],
+      firesAt(rule.alert, due, [platformAlert(rule, labelsOf(series), 0)]),
+    );
+    add(
+      "PrometheusTargetMissing stays silent while targets are up",
+      [{ series, values: gauge(1, steps) }],
+      never(rule.alert, due),
+    );
+  }
+
+  // AlertmanagerNotificationsFailing: failures from t=0; rate > 0 from 1m, for 10m.
+  {
+    const rule = platformRule(ctx, "AlertmanagerNotificationsFailing");
+    const due = 1 + minutes(rule.for ?? "0s");
+    const steps = stepsFor(due);
+    const series = storedSeries("alertmanager_notifications_failed_total", {
+      integration: "slack",
+      reason: "clientError",
+    });
+    add(
+      "AlertmanagerNotificationsFailing fires when an integration keeps failing",
+      [{ series, values: counter(1, steps) }],
+      firesAt(rule.alert, due, [platformAlert(rule, { integration: "slack" }, 1 / STEP_SECONDS)]),
+    );
+    add(
+      "AlertmanagerNotificationsFailing stays silent while notifications succeed",
+      [{ series, values: gauge(0, steps) }],
+      never(rule.alert, due),
+    );
+  }
+
+  // FlaggerDown: Flagger's target down (or missing) from t=0, for 5m.
+  {
+    const rule = platformRule(ctx, "FlaggerDown");
+    const due = minutes(rule.for ?? "0s");
+    const steps = stepsFor(due);
+    const flagger = storedSeries("up", {}, { ...EXPORTERS.flagger.target });
+    const other = storedSeries("up", {}, { ...EXPORTERS.velero.target });
+    add(
+      "FlaggerDown fires when Flagger's scrape target is down",
+      [{ series: flagger, values: gauge(0, steps) }],
+      firesAt(rule.alert, due, [platformAlert(rule, {}, 1)]),
+    );
+    add(
+      "FlaggerDown fires when no Flagger target is scraped at all",
+      [{ series: other, values: gauge(1, steps) }],
+      firesAt(rule.alert, due, [platformAlert(rule, {}, 1)]),
+    );
+    add(
+      "FlaggerDown stays silent while Flagger is up",
+      [{ series: flagger, values: gauge(1, steps) }],
+      never(rule.alert, due),
+    );
+  }
+
+  // VeleroBackupFailed: a failed backup at minute 1; no `for`.
+  {
+    const rule = platformRule(ctx, "VeleroBackupFailed");
+    const steps = stepsFor(3);
+    const schedule = "aiwp-hourly";
+    const series = storedSeries("velero_backup_failure_total", { schedule });
+    add(
+      "VeleroBackupFailed fires on a failed backup",
+      [{ series, values: `0+0x${perMinute - 1} 1+0x${steps - perMinute}` }],
+      firesAt(rule.alert, 1, [platformAlert(rule, { schedule }, 1)]),
+    );
+    add(
+      "VeleroBackupFailed stays silent without failures",
+      [{ series, values: gauge(0, steps) }],
+      never(rule.alert, 1),
+    );
+  }
+
+  // VeleroBackupTooOld: the last successful backup at t=0 ages past the RPO; or no Velero series at all.
+  {
+    const rpo = ctx.settings.backup.rpoMinutes;
+    const rule = platformRule(ctx, "VeleroBackupTooOld");
+    const forMin = minutes(rule.for ?? "0s");
+    const due = rpo + 1 + forMin;
+    const steps = stepsFor(due);
+    const series = storedSeries("velero_backup_last_successful_timestamp", { schedule: "aiwp-hourly" });
+    add(
+      `VeleroBackupTooOld fires when the last backup (t=0) is older than the RPO of ${rpo} min`,
+      [{ series, values: gauge(0, steps) }],
+      firesAt(rule.alert, due, [platformAlert(rule, {}, 0)]),
+    );
+    add(
+      "VeleroBackupTooOld stays silent while backups stay younger than the RPO",
+      [{ series, values: `${-(rpo - 5) * 60}+${STEP_SECONDS}x${steps}` }],
+      never(rule.alert, due),
+    );
+    add(
+      "VeleroBackupTooOld fires when Velero exports no backup timestamp",
+      [{ series: storedSeries("up", {}, { ...EXPORTERS.velero.target }), values: gauge(1, steps) }],
+      // absent() keeps the selector's equality matchers as labels.
+      firesAt(rule.alert, forMin, [platformAlert(rule, { job: EXPORTERS.velero.target.job }, 1)]),
+    );
+  }
+
+  // NodeNotReady and NodeMemoryPressure: kube-state-metrics' node conditions, for 5m.
+  for (const [alert, condition, bad, good] of [
+    ["NodeNotReady", "Ready", 0, 1],
+    ["NodeMemoryPressure", "MemoryPressure", 1, 0],
+  ] as const) {
+    const rule = platformRule(ctx, alert);
+    const due = minutes(rule.for ?? "0s");
+    const steps = stepsFor(due);
+    const series = storedSeries("kube_node_status_condition", { node: NODE, condition, status: "true" });
+    add(
+      `${alert} fires when a node reports ${condition}=${bad ? "true" : "false"}`,
+      [{ series, values: gauge(bad, steps) }],
+      firesAt(alert, due, [platformAlert(rule, labelsOf(series), bad)]),
+    );
+    add(
+      `${alert} stays silent on a healthy node`,
+      [{ series, values: gauge(good, steps) }],
+      never(alert, due),
+    );
+  }
+
+  // PersistentVolumeFillingUp: 10% free opens the warning, 1% free the critical too.
+  {
+    const warning = platformRule(ctx, "PersistentVolumeFillingUp", "warning");
+    const critical = platformRule(ctx, "PersistentVolumeFillingUp", "critical");
+    const due = minutes(warning.for ?? "0s");
+    const steps = stepsFor(due);
+    const own = {
+      namespace: "monitoring",
+      persistentvolumeclaim: "prometheus-kps-prometheus-db-prometheus-kps-prometheus-0",
+    };
+    const available = storedSeries("kubelet_volume_stats_available_bytes", own);
+    const capacity = storedSeries("kubelet_volume_stats_capacity_bytes", own);
+    const volume = (free: number): InputSeries[] => [
+      { series: available, values: gauge(free * 100, steps) },
+      { series: capacity, values: gauge(100, steps) },
+    ];
+    const exprLabels = labelsOf(available);
+    add("PersistentVolumeFillingUp warns at 10% free", volume(0.1), [
+      { eval_time: `${due - 1}m`, alertname: "PersistentVolumeFillingUp", exp_alerts: [] },
+      {
+        eval_time: `${due}m`,
+        alertname: "PersistentVolumeFillingUp",
+        exp_alerts: [platformAlert(warning, exprLabels, 0.1)],
+      },
+    ]);
+    add("PersistentVolumeFillingUp pages at 1% free", volume(0.01), [
+      {
+        eval_time: `${due}m`,
+        alertname: "PersistentVolumeFillingUp",
+        exp_alerts: [platformAlert(warning, exprLabels, 0.01), platformAlert(critical, exprLabels, 0.01)],
+      },
+    ]);
+    add(
+      "PersistentVolumeFillingUp stays silent at 50% free",
+      volume(0.5),
+      never("PersistentVolumeFillingUp", due),
+    );
+  }
+  return tests;
 }
 
 export interface RuleTestSuite {
