@@ -93,16 +93,23 @@ export function defaultsFor(env: Environment): JsonObject {
       logRetentionDays: prodLike ? 90 : 30,
       pools: {
         system: pool("Standard_D4s_v5", prodLike ? 3 : zoned ? 3 : 1, 5),
-        application: pool(
-          env === "dev" ? "Standard_D4s_v5" : "Standard_D8s_v5",
-          env === "prod" ? 5 : env === "staging" ? 3 : 1,
-          env === "prod" || env === "dr" ? 20 : env === "staging" ? 10 : 4,
-        ),
-        codeExecution: pool(
-          env === "dev" ? "Standard_D4s_v5" : "Standard_D8s_v5",
-          env === "prod" ? 3 : env === "staging" ? 2 : 1,
-          env === "prod" || env === "dr" ? 15 : env === "staging" ? 8 : 3,
-        ),
+        // dr runs at prod's minimums (drActiveMin) once it serves production (cluster.drActive).
+        application: {
+          ...pool(
+            env === "dev" ? "Standard_D4s_v5" : "Standard_D8s_v5",
+            env === "prod" ? 5 : env === "staging" ? 3 : 1,
+            env === "prod" || env === "dr" ? 20 : env === "staging" ? 10 : 4,
+          ),
+          ...(env === "dr" ? { drActiveMin: 5 } : {}),
+        },
+        codeExecution: {
+          ...pool(
+            env === "dev" ? "Standard_D4s_v5" : "Standard_D8s_v5",
+            env === "prod" ? 3 : env === "staging" ? 2 : 1,
+            env === "prod" || env === "dr" ? 15 : env === "staging" ? 8 : 3,
+          ),
+          ...(env === "dr" ? { drActiveMin: 3 } : {}),
+        },
       },
     },
     edge: {
@@ -115,6 +122,7 @@ export function defaultsFor(env: Environment): JsonObject {
     data: {
       postgres: {
         version: "16",
+      drActive: false,
         skuName:
           env === "dev" ? "Standard_B2ms" : env === "staging" ? "Standard_D2ds_v5" : "Standard_D4ds_v5",
         skuTier: env === "dev" ? "Burstable" : "GeneralPurpose",
@@ -130,7 +138,12 @@ export function defaultsFor(env: Environment): JsonObject {
         highAvailability: env !== "dev",
         persistence: env === "dev" ? "rdb" : "aof",
       },
-      storage: { replication: "Standard_GRS", coolAfterDays: 90, archiveAfterDays: 365 },
+      storage: {
+        replication: "Standard_GRS",
+        coolAfterDays: 90,
+        archiveAfterDays: 365,
+        containers: ["documents", "artifacts"],
+      },
       search: {
         sku: env === "dev" ? "basic" : "standard",
         replicas: env === "prod" ? 3 : env === "dev" ? 1 : 2,
@@ -217,7 +230,11 @@ export function defaultsFor(env: Environment): JsonObject {
       hourlyTtl: "72h",
       dailySchedule: "0 2 * * *",
       dailyTtl: "720h",
-      storageReplication: "Standard_GRS",
+      // prod's backups live in its dr region, zone-redundant with a readable secondary (RA-GZRS).
+      storageReplication: env === "prod" ? "Standard_RAGZRS" : "Standard_GRS",
+      ...(env === "prod" ? { location: "westeurope" } : {}),
+      volumes: "fsBackup",
+      softDeleteDays: prodLike ? 30 : 7,
     },
   };
 }

@@ -380,3 +380,105 @@ export const RULES: Rule[] = [
   observabilityRules,
   backupRules,
 ];
+  issues.push(...disasterRecoveryIssues(s));
+  return issues;
+}
+
+/**
+ * What a restore in the other region needs (docs/disaster-recovery.md): backups kept at least one RPO, volume
+ * data that leaves the region, backups and a database copy that stay readable while the primary region is down.
+ */
+function disasterRecoveryIssues(s: Settings): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const b = s.backup;
+  const rpoSeconds = b.rpoMinutes * 60;
+  for (const key of ["hourlyTtl", "dailyTtl"] as const) {
+    if (durationSeconds(b[key]) < rpoSeconds) {
+      issues.push({
+        path: `backup.${key}`,
+        message: `${b[key]} is shorter than the RPO (backup.rpoMinutes ${b.rpoMinutes}): a backup would expire before the next one is taken`,
+      });
+    }
+  }
+  const env = s.environment;
+  const production = env === "prod" || env === "dr";
+  if (production && b.volumes === "snapshot") {
+    issues.push({
+      path: "backup.volumes",
+      message: `snapshot keeps volume data as Azure disk snapshots in ${s.location}, which cannot be restored in another region: use fsBackup in ${env}`,
+    });
+  }
+  if (env === "prod" && (b.location ?? s.location) !== s.drLocation) {
+    issues.push({
+      path: "backup.location",
+      message: `must be the dr region drLocation (${s.drLocation}), so the backups stay readable while ${s.location} is down (found ${b.location ?? `${s.location}, the stack's own`})`,
+    });
+  }
+  if (b.restoreFrom && env !== "dr") {
+    issues.push({
+      path: "backup.restoreFrom",
+      message: "only the dr stack restores from another stack's backups",
+    });
+  }
+  if (env === "dr" && b.restoreFrom && b.restoreFrom.location !== s.location) {
+    issues.push({
+      path: "backup.restoreFrom.location",
+      message: `${b.restoreFrom.location} is not the dr region (${s.location}): ${b.restoreFrom.location === s.drLocation ? "the primary region's storage is unreadable during its outage" : "the restore source must be readable in the dr region"}; point it at prod's backup account in ${s.location}`,
+    });
+  }
+  const replica = s.data.postgres.replicaOf;
+  if (env === "dr" && !replica) {
+    issues.push({
+      path: "data.postgres.replicaOf",
+      message:
+        "dr needs a copy of prod's database in its own region: name prod's server (a cross-region read replica)",
+    });
+  }
+  if (replica && env !== "dr") {
+    issues.push({
+      path: "data.postgres.replicaOf",
+      message: "only the dr stack replicates another stack's database",
+    });
+  }
+  if (replica && replica.location === s.location) {
+    issues.push({
+      path: "data.postgres.replicaOf.location",
+      message: `the source server must be in another region than this stack (${s.location}); a same-region copy does not survive the loss of the primary`,
+    });
+  }
+  const blobs = s.data.storage.replicateFrom;
+  if (env === "dr" && !blobs) {
+    issues.push({
+      path: "data.storage.replicateFrom",
+      message: "dr needs a copy of prod's blobs in its own region: name prod's data storage account",
+    });
+  }
+  if (blobs && env !== "dr") {
+    issues.push({
+      path: "data.storage.replicateFrom",
+      message: "only the dr stack replicates another stack's blobs",
+    });
+  }
+  if (blobs && blobs.location === s.location) {
+    issues.push({
+      path: "data.storage.replicateFrom.location",
+      message: `the source account must be in another region than this stack (${s.location})`,
+    });
+  }
+  if (replica && s.data.postgres.skuTier === "Burstable") {
+    issues.push({
+      path: "data.postgres.skuTier",
+      message: "read replicas need GeneralPurpose or MemoryOptimized (Burstable is not supported)",
+    });
+  }
+  if (s.cluster.drActive && env !== "dr") {
+    issues.push({ path: "cluster.drActive", message: "only the dr stack takes over production" });
+  }
+  for (const [name, pool] of Object.entries(s.cluster.pools)) {
+    if (pool?.drActiveMin !== undefined && pool.drActiveMin > pool.max) {
+      issues.push({
+        path: `cluster.pools.${name}.drActiveMin`,
+        message: `must not exceed cluster.pools.${name}.max (${pool.drActiveMin} > ${pool.max})`,
+      });
+    }
+  }

@@ -41,6 +41,8 @@ const pool = z.strictObject({
 });
 
 export const networkSchema = z.strictObject({
+  /** dr only: the autoscaler lower bound while `cluster.drActive` is true (prod's capacity). */
+  drActiveMin: posInt.optional(),
   addressSpace: cidr,
   subnets: z.strictObject({
     aksNodes: cidr,
@@ -88,6 +90,8 @@ export const edgeSchema = z.strictObject({
   rateLimitPerMinute: posInt,
   healthProbePath: z.string().startsWith("/"),
   healthProbeIntervalSeconds: z.number().int().min(5).max(255),
+  /** dr only: the stack serves production (after a failover); the pools run at their `drActiveMin`. */
+  drActive: z.boolean(),
   /** Azure DNS zone holding customDomain (cert-manager's DNS01 challenge); default: customDomain minus its first label. */
   dnsZoneName: hostname.optional(),
   /** Resource group of that DNS zone. */
@@ -138,6 +142,15 @@ export const dataSchema = z.strictObject({
     replicas: z.number().int().min(1).max(12),
     partitions: z.union([
       z.literal(1),
+    /** dr only: prod's server, of which this stack's server is a cross-region read replica (promoted on failover). */
+    replicaOf: z
+      .strictObject({
+        resourceGroup: z.string().min(1),
+        serverName: z.string().regex(/^[a-z0-9][-a-z0-9]{1,61}[a-z0-9]$/, "must be a server name"),
+        /** Region of the source server (the primary's). */
+        location: z.string().regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "eastus"'),
+      })
+      .optional(),
       z.literal(2),
       z.literal(3),
       z.literal(4),
@@ -160,6 +173,17 @@ export const meshSchema = z.strictObject({
   jwt: z.strictObject({
     issuer: z.url(),
     jwksUri: z.url(),
+    /** Blob containers of the application (the object replication rules copy each one). */
+    containers: z.array(dnsLabel).min(1),
+    /** dr only: prod's data account, whose containers object replication copies into this stack's. */
+    replicateFrom: z
+      .strictObject({
+        resourceGroup: z.string().min(1),
+        accountName: z.string().regex(/^[a-z0-9]{3,24}$/, "must be a storage account name"),
+        /** Region of that account (the primary's). */
+        location: z.string().regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "eastus"'),
+      })
+      .optional(),
     audiences: z.array(z.string().min(1)),
   }),
   /** Workloads allowed to accept plain-text traffic, each with the reason. */
@@ -344,3 +368,14 @@ export type DeliverySettings = Settings["delivery"];
 export type CanarySettings = z.infer<typeof canarySchema>;
 export type ServiceSettings = z.infer<typeof serviceSchema>;
 export type BackupSettings = Settings["backup"];
+  /** Azure region of the backup storage account (absent: the stack's); prod keeps it in its dr region so the backups outlive the primary. */
+  location: z
+    .string()
+    .regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "westeurope"')
+    .optional(),
+  /** How volume data is backed up: Kopia file-system backup through the node agent, or Azure disk snapshots (same region only). */
+  volumes: z.enum(["fsBackup", "snapshot"]),
+  /** Days a deleted or overwritten backup blob stays recoverable (blob soft delete and versions). */
+  softDeleteDays: z.number().int().min(7).max(365),
+      /** Azure region of that account: it must be readable while the primary region is down. */
+      location: z.string().regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "westeurope"'),

@@ -1,7 +1,10 @@
 /**
  * Validates rendered Kubernetes objects against their upstream schemas: kubernetes-models for core types,
  * @kubernetes-models/* for Istio, KEDA, prometheus-operator, VPA and cert-manager, and ajv over the
- * openAPIV3Schema of the Flagger and Velero CRDs in ../shared/crds. An object of a kind with no schema fails.
+ * openAPIV3Schema of the Flagger and Velero CRDs in the fixtures' crds/ (tools/fixtures.ts `crdsDir()`), and of
+ * the CRDs the charts ship once registered with `registerCrds` (RabbitMQ's, prometheus-operator's, cert-manager's,
+ * Istio's): a kind with a registered CRD is validated against it rather than against a model package. An object
+ * of a kind with no schema fails.
  *
  * The model packages are ES modules, so call `await loadValidators(manifests)` once (e.g. in `before`) before
  * the synchronous `validateManifest`.
@@ -11,9 +14,10 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
+import { crdsDir } from "../../tools/fixtures";
 
-/** Upstream CRDs of Flagger and Velero (not copied into the project). */
-export const CRDS_DIR = path.resolve(__dirname, "../../../shared/crds");
+/** Upstream CRDs of Flagger and Velero (not copied into the project): `<fixtures>/crds`. */
+export const CRDS_DIR = crdsDir();
 
 type Manifest = Record<string, any>;
 type Validator = (m: Manifest) => string[];
@@ -31,7 +35,7 @@ const MODEL_PACKAGES: [test: (group: string) => boolean, pkg: string][] = [
   ],
 ];
 
-/** Groups validated from ../shared/crds. */
+/** Groups validated from the fixtures' CRDs. */
 const CRD_GROUPS = new Set(["flagger.app", "velero.io"]);
 
 const validators = new Map<string, Validator>();
@@ -94,30 +98,87 @@ function toJsonSchema(schema: any): any {
   return out;
 }
 
-function loadCrdValidators(): void {
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
+/** CRD schemas by `<apiVersion>/<kind>`, compiled on first use; each names where its CRD came from. */
+const crdSchemas = new Map<string, { schema: any; source: string }>();
+let crdAjv: Ajv | undefined;
+
+/**
+ * CRD patterns are Go (RE2) expressions, checked by the API server. JavaScript has no inline flag groups: a
+ * `(?i)` (as in `^(?i)(abort|warn)?$`) becomes the expression's flag. RE2's `U` (ungreedy) has no equivalent.
+ */
+const goRegExp = Object.assign(
+  (pattern: string, flags: string) => {
+    let extra = "";
+    const plain = pattern.replace(/\(\?([imsU]+)\)/g, (_group, f: string) => {
+      extra += f.replace(/U/g, "");
+      return "";
+    });
+    return new RegExp(plain, `${flags}${[...new Set(extra)].join("")}`);
+  },
+  { code: "new RegExp" },
+);
+
+function ajvForCrds(): Ajv {
+  if (crdAjv) return crdAjv;
+  crdAjv = new Ajv({ strict: false, allErrors: true, code: { regExp: goRegExp } });
+  addFormats(crdAjv);
   // Formats the API server does not check (it ignores unknown ones, e.g. Flagger's "url" and "string").
-  for (const f of ["int32", "int64", "byte", "float", "double", "string", "url"]) ajv.addFormat(f, true);
-  for (const file of fs.readdirSync(CRDS_DIR).filter((f) => f.endsWith(".yaml"))) {
-    for (const doc of yaml.loadAll(fs.readFileSync(path.join(CRDS_DIR, file), "utf8")) as Manifest[]) {
-      if (doc?.kind !== "CustomResourceDefinition") continue;
-      for (const version of doc.spec.versions ?? []) {
-        const schema = toJsonSchema(version.schema?.openAPIV3Schema ?? {});
-        // metadata is validated by the API server's ObjectMeta, not the CRD.
-        if (schema.properties?.metadata) schema.properties.metadata = { type: "object" };
-        const validate: ValidateFunction = ajv.compile(schema);
-        const apiVersion = `${doc.spec.group}/${version.name}`;
-        validators.set(keyOf(apiVersion, doc.spec.names.kind), (m) =>
-          validate(m)
-            ? []
-            : (validate.errors ?? []).map(
-                (e) =>
-                  `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`,
-              ),
-        );
-      }
+  for (const f of ["int32", "int64", "byte", "float", "double", "string", "url"]) crdAjv.addFormat(f, true);
+  return crdAjv;
+}
+
+/**
+ * Registers the schemas of CustomResourceDefinitions (every served version); objects of their kinds are then
+ * validated against them, ahead of any model package. `source` names where they came from, for messages.
+ */
+export function registerCrds(docs: Manifest[], source: string): void {
+  for (const doc of docs) {
+    if (doc?.kind !== "CustomResourceDefinition") continue;
+    for (const version of doc.spec?.versions ?? []) {
+      if (version.served === false) continue;
+      const key = keyOf(`${doc.spec.group}/${version.name}`, doc.spec.names.kind);
+      const schema = version.schema?.openAPIV3Schema ?? {};
+      const known = crdSchemas.get(key);
+      // The same CRD again (another stack's render): keep its compiled validator.
+      if (known && JSON.stringify(known.schema) === JSON.stringify(schema)) continue;
+      crdSchemas.set(key, { schema, source });
+      validators.delete(key);
     }
+  }
+}
+
+/** The source of the CRD registered for an object's kind, or undefined. */
+export function crdSourceOf(m: Manifest): string | undefined {
+  return crdSchemas.get(keyOf(String(m.apiVersion ?? ""), String(m.kind ?? "")))?.source;
+}
+
+function crdValidator(key: string): Validator | undefined {
+  const entry = crdSchemas.get(key);
+  if (!entry) return undefined;
+  const schema = toJsonSchema(entry.schema);
+  // The API server adds apiVersion, kind and metadata to every CRD schema (some, like Istio's, omit them);
+  // metadata is validated by its ObjectMeta, not the CRD.
+  if (schema.properties)
+    Object.assign(schema.properties, {
+      apiVersion: { type: "string" },
+      kind: { type: "string" },
+      metadata: { type: "object" },
+    });
+  const validate: ValidateFunction = ajvForCrds().compile(schema);
+  const validator: Validator = (m) =>
+    validate(m)
+      ? []
+      : (validate.errors ?? []).map(
+          (e) =>
+            `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`,
+        );
+  validators.set(key, validator);
+  return validator;
+}
+
+function loadCrdValidators(): void {
+  for (const file of fs.readdirSync(CRDS_DIR).filter((f) => f.endsWith(".yaml"))) {
+    registerCrds(yaml.loadAll(fs.readFileSync(path.join(CRDS_DIR, file), "utf8")) as Manifest[], file);
   }
 }
 
@@ -204,7 +265,7 @@ function topologyObject(kind: string): Validator {
 
 async function loadModel(apiVersion: string, kind: string): Promise<void> {
   const key = keyOf(apiVersion, kind);
-  if (validators.has(key) || unavailable.has(key)) return;
+  if (validators.has(key) || unavailable.has(key) || crdSchemas.has(key)) return;
   const group = groupOf(apiVersion);
   if (group === "rabbitmq.com" && kind === "RabbitmqCluster") {
     validators.set(key, rabbitmqCluster);
@@ -269,7 +330,7 @@ export function validateManifest(input: Manifest): string[] {
   const errors: string[] = [];
   if (!manifest.metadata?.name) errors.push("metadata.name is required");
   const key = keyOf(apiVersion, kind);
-  const validator = validators.get(key);
+  const validator = validators.get(key) ?? crdValidator(key);
   if (!validator) {
     if (needsCrds(manifest) && !crdsAvailable()) errors.push(`no CRD schema: ${CRDS_DIR} is absent`);
     else errors.push(unavailable.get(key) ?? `validator for ${key} not loaded: call loadValidators first`);
