@@ -8,6 +8,7 @@ import { Backup } from "./components/backup";
 import { CertManager, dnsZoneOf } from "./components/certManager";
 import { Cluster } from "./components/cluster";
 import { Data } from "./components/data";
+import { DataEndpoints } from "./components/dataEndpoints";
 import { Delivery } from "./components/delivery";
 import { FrontDoor } from "./components/frontDoor";
 import { KeyVault } from "./components/keyVault";
@@ -30,6 +31,7 @@ import {
   stackPrefix,
   standardTags,
 } from "./lib/names";
+import { effectiveCluster } from "./lib/drActive";
 import { loadStackSettings } from "./settings";
 
 export = async () => {
@@ -60,7 +62,8 @@ export = async () => {
     prefix,
     resourceGroupName: groups.platformName,
     location,
-    settings: settings.cluster,
+    // dr at prod's pool minimums while cluster.drActive (docs/disaster-recovery.md).
+    settings: effectiveCluster(settings.cluster),
     network: settings.network,
     nodeSubnetId: network.subnetIds.aksNodes,
     ingressSubnetId: network.subnetIds.ingress,
@@ -105,6 +108,8 @@ export = async () => {
       privateEndpointSubnetId: network.subnetIds.privateEndpoints,
       privateDnsZoneIds: network.privateDnsZoneIds,
       tags,
+      subscriptionId: client.subscriptionId,
+      drActive: settings.cluster.drActive,
     },
     // PostgreSQL resolves its private zone through the VNet link: the whole network comes first.
     { dependsOn: [network] },
@@ -184,6 +189,8 @@ export = async () => {
     location,
     nodeResourceGroup: cluster.nodeResourceGroup,
     oidcIssuerUrl: cluster.oidcIssuerUrl,
+    privateEndpointSubnetId: network.subnetIds.privateEndpoints,
+    blobPrivateDnsZoneId: network.privateDnsZoneIds.blob,
     tags,
     provider: k8sProvider,
     // Velero's chart installs a ServiceMonitor, whose CRD the Prometheus stack release installs.
@@ -198,6 +205,19 @@ export = async () => {
     queues: Object.values(settings.services).flatMap((s) => (s.queue ? [s.queue.name] : [])),
     provider: k8sProvider,
     dependsOn: [...nsReady, mesh.istiod, prometheusStack.release],
+  });
+
+  // The services read the stack's own data endpoints from a ConfigMap (dr's point at dr's data tier).
+  const dataEndpoints = new DataEndpoints(`${prefix}-data-endpoints`, {
+    namespace: appNs,
+    postgresHost: data.postgresHost,
+    redisHost: data.redisHost,
+    redisPort: data.redisPort,
+    storageAccountName: data.storageAccountName,
+    searchEndpoint: data.searchEndpoint,
+    keyVaultUri: keyVault.vaultUri,
+    provider: k8sProvider,
+    dependsOn: nsReady,
   });
 
   // Workloads: the service catalogue with its progressive delivery.
@@ -220,7 +240,7 @@ export = async () => {
       provider: kubernetes.provider,
     },
     // Canaries, MetricTemplates, ScaledObjects and mesh policies need their CRDs and controllers installed.
-    { dependsOn: [...nsReady, mesh, prometheusStack, delivery] },
+    { dependsOn: [...nsReady, mesh, prometheusStack, delivery, dataEndpoints] },
   );
 
   // Alerting: rules, Alertmanager routing and dashboards (the PrometheusRule CRD comes with the stack).

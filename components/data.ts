@@ -86,6 +86,20 @@ export interface DataArgs {
   };
   /** Tags of every resource. */
   tags: Record<string, string>;
+  /** Subscription of the stack (the replica's source server is in the same one). */
+  subscriptionId?: pulumi.Input<string>;
+  /** dr only: the stack serves production, so its promoted replica runs with the stack's high availability. */
+  drActive?: boolean;
+}
+
+/**
+ * ARM id of the server a dr stack replicates (`data.postgres.replicaOf`): prod's Flexible Server in its region.
+ */
+export function replicaSourceId(
+  subscriptionId: pulumi.Input<string>,
+  replicaOf: NonNullable<DataSettings["postgres"]["replicaOf"]>,
+): pulumi.Output<string> {
+  return pulumi.interpolate`/subscriptions/${subscriptionId}/resourceGroups/${replicaOf.resourceGroup}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${replicaOf.serverName}`;
 }
 
 /**
@@ -130,34 +144,62 @@ export class Data extends pulumi.ComponentResource {
 
     // PostgreSQL
     const pg = s.postgres;
-    this.postgres = new dbforpostgresql.Server(
-      `${name}-postgres`,
-      {
-        resourceGroupName,
-        location,
-        serverName: `psql-${args.prefix}`,
-        version: pg.version,
-        sku: { name: pg.skuName, tier: pg.skuTier },
-        storage: { storageSizeGB: pg.storageSizeGb, autoGrow: "Enabled" },
-        administratorLogin: pg.administratorLogin,
-        administratorLoginPassword: args.postgresAdminPassword,
-        authConfig: { passwordAuth: "Enabled", activeDirectoryAuth: "Enabled", tenantId: args.tenantId },
-        availabilityZone: args.zones[0],
-        highAvailability: postgresHighAvailability(pg.highAvailability, args.zones),
-        backup: {
-          backupRetentionDays: pg.backupRetentionDays,
-          geoRedundantBackup: pg.geoRedundantBackup ? "Enabled" : "Disabled",
+    const network = {
+      delegatedSubnetResourceId: args.postgresSubnetId,
+      privateDnsZoneArmResourceId: args.privateDnsZoneIds.postgres,
+      publicNetworkAccess: "Disabled",
+    };
+    const common = {
+      resourceGroupName,
+      location,
+      serverName: `psql-${args.prefix}`,
+      version: pg.version,
+      sku: { name: pg.skuName, tier: pg.skuTier },
+      // A replica's autogrow must match its source's (Azure read-replica docs, "Storage autogrow").
+      storage: { storageSizeGB: pg.storageSizeGb, autoGrow: "Enabled" },
+      authConfig: { passwordAuth: "Enabled", activeDirectoryAuth: "Enabled", tenantId: args.tenantId },
+      availabilityZone: args.zones[0],
+      network,
+      tags,
+    };
+    if (pg.replicaOf) {
+      if (!args.subscriptionId)
+        throw new Error("data.postgres.replicaOf: the Data component needs subscriptionId");
+      // A cross-region read replica of prod's server in this stack's VNet and private zone: asynchronous streaming
+      // replication (lag of seconds to minutes), promoted to a standalone server on failover. It inherits the
+      // source's administrator, roles and databases; replicas take no backups and no high availability until
+      // promoted (Azure "Read replicas": unsupported features), so both follow cluster.drActive.
+      this.postgres = new dbforpostgresql.Server(
+        `${name}-postgres`,
+        {
+          ...common,
+          createMode: "Replica",
+          sourceServerResourceId: replicaSourceId(args.subscriptionId, pg.replicaOf),
+          highAvailability: args.drActive
+            ? postgresHighAvailability(pg.highAvailability, args.zones)
+            : { mode: "Disabled" },
         },
-        network: {
-          delegatedSubnetResourceId: args.postgresSubnetId,
-          privateDnsZoneArmResourceId: args.privateDnsZoneIds.postgres,
-          publicNetworkAccess: "Disabled",
+        // Promotion detaches the server from its source: Azure then reports no source, which must not replace it.
+        { parent: this, protect: true, ignoreChanges: ["createMode", "sourceServerResourceId"] },
+      );
+    } else {
+      this.postgres = new dbforpostgresql.Server(
+        `${name}-postgres`,
+        {
+          ...common,
+          administratorLogin: pg.administratorLogin,
+          administratorLoginPassword: args.postgresAdminPassword,
+          highAvailability: postgresHighAvailability(pg.highAvailability, args.zones),
+          backup: {
+            backupRetentionDays: pg.backupRetentionDays,
+            geoRedundantBackup: pg.geoRedundantBackup ? "Enabled" : "Disabled",
+          },
         },
-        tags,
-      },
-      { parent: this },
-    );
-    for (const database of pg.databases) {
+        { parent: this },
+      );
+    }
+    // A replica's databases are its source's.
+    for (const database of pg.replicaOf ? [] : pg.databases) {
       new dbforpostgresql.Database(
         `${name}-db-${database}`,
         {
@@ -237,6 +279,74 @@ export class Data extends pulumi.ComponentResource {
       { parent: this },
     );
     pe("blob", account.id, "blob", args.privateDnsZoneIds.blob);
+    // Versioning and the change feed: what object replication needs on both ends (Azure "Object replication for
+    // block blobs", prerequisites); versions and soft delete also undo an overwrite or a deletion.
+    const blobService = new storage.BlobServiceProperties(
+      `${name}-storage-blob-service`,
+      {
+        resourceGroupName,
+        accountName: account.name,
+        blobServicesName: "default",
+        isVersioningEnabled: true,
+        changeFeed: { enabled: true, retentionInDays: 7 },
+        deleteRetentionPolicy: { enabled: true, days: 14 },
+        containerDeleteRetentionPolicy: { enabled: true, days: 14 },
+      },
+      { parent: this },
+    );
+    const containers = s.storage.containers.map(
+      (container) =>
+        new storage.BlobContainer(
+          `${name}-storage-${container}`,
+          { resourceGroupName, accountName: account.name, containerName: container, publicAccess: "None" },
+          { parent: this, dependsOn: [blobService] },
+        ),
+    );
+    const source = s.storage.replicateFrom;
+    if (source && !args.drActive) {
+      if (!args.subscriptionId)
+        throw new Error("data.storage.replicateFrom: the Data component needs subscriptionId");
+      const sourceId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${source.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${source.accountName}`;
+      const rules = s.storage.containers.map((c) => ({ sourceContainer: c, destinationContainer: c }));
+      // Asynchronous copy of every new or changed block blob of prod's containers into this account's (minutes
+      // behind, no SLA); the destination containers are read-only while the policy exists. The policy is made on
+      // the destination first, then on the source with the id and rule ids Azure assigned.
+      const destination = new storage.ObjectReplicationPolicy(
+        `${name}-storage-replication`,
+        {
+          resourceGroupName,
+          accountName: account.name,
+          objectReplicationPolicyId: "default",
+          sourceAccount: sourceId,
+          destinationAccount: account.id,
+          rules,
+          metrics: { enabled: true },
+        },
+        { parent: this, dependsOn: containers },
+      );
+      // The source half lives on prod's account, in the primary region: when cluster.drActive drops the policy,
+      // Pulumi forgets it without calling East US (retainOnDelete), and removes the destination half above,
+      // which makes this stack's containers writable.
+      new storage.ObjectReplicationPolicy(
+        `${name}-storage-replication-source`,
+        {
+          resourceGroupName: source.resourceGroup,
+          accountName: source.accountName,
+          objectReplicationPolicyId: destination.policyId,
+          sourceAccount: sourceId,
+          destinationAccount: account.id,
+          rules: destination.rules.apply((assigned) =>
+            (assigned ?? []).map((r) => ({
+              ruleId: r.ruleId,
+              sourceContainer: r.sourceContainer,
+              destinationContainer: r.destinationContainer,
+            })),
+          ),
+          metrics: { enabled: true },
+        },
+        { parent: this, retainOnDelete: true },
+      );
+    }
 
     // Azure AI Search
     const searchService = new search.Service(

@@ -20,6 +20,7 @@ import {
 } from "../lib/names";
 import type { CanarySettings, DeliverySettings, ServiceSettings } from "../settings";
 import { effectiveAnalysis } from "../settings";
+import { DATA_ENDPOINTS_CONFIGMAP } from "./dataEndpoints";
 import { METRIC_TEMPLATES } from "./metricTemplates";
 import { ISTIO_MTLS_SCRAPE } from "./observability/prometheusStack";
 import { WorkloadIdentity, type RoleGrant } from "./workloadIdentity";
@@ -486,6 +487,8 @@ export function deploymentSpec(
               { name: "PORT", value: String(svc.port) },
               { name: "SHUTDOWN_TIMEOUT_SECONDS", value: String(SHUTDOWN_SECONDS) },
             ],
+            // The stack's data endpoints (components/dataEndpoints.ts): dr's pods get dr's data tier.
+            envFrom: [{ configMapRef: { name: DATA_ENDPOINTS_CONFIGMAP } }],
             resources: {
               requests: { cpu: svc.resources.cpu.request, memory: svc.resources.memory.request },
               limits: { cpu: svc.resources.cpu.limit, memory: svc.resources.memory.limit },

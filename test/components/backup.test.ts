@@ -3,9 +3,16 @@ import { manifest, ofType, rendered } from "../support/estate";
 import { NAMESPACES, RELEASES } from "../../lib/names";
 import { durationSeconds } from "../../lib/duration";
 import { cronIntervalMinutes } from "../../settings/rules";
+import { ROLES } from "../../components/workloadIdentity";
+
+const account = (run: Awaited<ReturnType<typeof rendered>>, name: string) => {
+  const found = ofType(run, "azure-native:storage:StorageAccount").find((a) => a.inputs.accountName === name);
+  assert.ok(found, `no storage account ${name}`);
+  return found!.inputs as any;
+};
 
 describe("backup", () => {
-  it("the hourly schedule meets the RPO and the daily full backup keeps 30 days", async () => {
+  it("the hourly schedule meets the RPO and the daily full backup keeps 30 days, both with file-system backup", async () => {
     const run = await rendered("prod");
     const hourly = manifest(run, "Schedule", "hourly", NAMESPACES.velero).spec;
     assert.ok(cronIntervalMinutes(hourly.schedule)! <= run.config.settings.backup.rpoMinutes);
@@ -13,19 +20,44 @@ describe("backup", () => {
     const daily = manifest(run, "Schedule", "daily-full", NAMESPACES.velero).spec;
     assert.deepEqual(daily.template.includedNamespaces, ["*"]);
     assert.equal(durationSeconds(daily.template.ttl), 30 * 86400);
+    for (const t of [hourly.template, daily.template]) {
+      // Kopia copies of the volumes, in the backup location; no region-bound disk snapshots.
+      assert.equal(t.defaultVolumesToFsBackup, true);
+      assert.equal(t.snapshotVolumes, false);
+      assert.equal(t.storageLocation, "default");
+    }
+    const velero = ofType(run, "kubernetes:helm.sh/v3:Release").find(
+      (r) => r.inputs.name === RELEASES.velero,
+    )!.inputs as any;
+    assert.equal(velero.values.deployNodeAgent, true);
+    assert.equal(velero.values.configuration.uploaderType, "kopia");
   });
 
-  it("backups go to a dedicated GRS account without keys or public access, through workload identity", async () => {
+  it("prod's backups go to a private, versioned, soft-deleting account in West Europe, in a West Europe group", async () => {
     const run = await rendered("prod");
-    const account = ofType(run, "azure-native:storage:StorageAccount").find(
-      (a) => a.inputs.accountName === "aiwpprodbackup",
+    const a = account(run, "aiwpprodbackupwesteurope");
+    assert.equal(a.location, "westeurope");
+    assert.equal(a.resourceGroupName, "rg-aiwp-prod-backup");
+    assert.equal(a.sku.name, "Standard_RAGZRS");
+    assert.equal(a.allowSharedKeyAccess, false);
+    assert.equal(a.allowBlobPublicAccess, false);
+    assert.equal(a.publicNetworkAccess, "Disabled");
+    assert.equal(a.networkRuleSet.defaultAction, "Deny");
+    assert.equal(a.minimumTlsVersion, "TLS1_2");
+    const group = ofType(run, "azure-native:resources:ResourceGroup").find(
+      (g) => g.inputs.resourceGroupName === "rg-aiwp-prod-backup",
     )!.inputs as any;
-    assert.equal(account.sku.name, "Standard_GRS");
-    assert.equal(account.allowSharedKeyAccess, false);
-    assert.equal(account.allowBlobPublicAccess, false);
-    assert.equal(account.minimumTlsVersion, "TLS1_2");
+    assert.equal(group.location, "westeurope");
+    const blob = ofType(run, "azure-native:storage:BlobServiceProperties").find(
+      (b) => b.inputs.accountName === "aiwpprodbackupwesteurope",
+    )!.inputs as any;
+    assert.equal(blob.isVersioningEnabled, true);
+    assert.deepEqual(blob.deleteRetentionPolicy, { enabled: true, days: 30, allowPermanentDelete: false });
+    assert.equal(blob.containerDeleteRetentionPolicy.days, 30);
     const bsl = manifest(run, "BackupStorageLocation", "default", NAMESPACES.velero).spec;
     assert.equal(bsl.config.useAAD, "true");
+    assert.equal(bsl.config.storageAccount, "aiwpprodbackupwesteurope");
+    assert.equal(bsl.config.storageAccountURI, "https://aiwpprodbackupwesteurope.blob.core.windows.net");
     const velero = ofType(run, "kubernetes:helm.sh/v3:Release").find(
       (r) => r.inputs.name === RELEASES.velero,
     )!.inputs as any;
@@ -33,9 +65,25 @@ describe("backup", () => {
     assert.match(velero.values.initContainers[0].image, /velero-plugin-for-microsoft-azure:v1\.14\./);
   });
 
-  it("dr reads prod's backups through a read-only location", async () => {
-    const prod = manifest(await rendered("dr"), "BackupStorageLocation", "prod", NAMESPACES.velero).spec;
+  it("dr reads prod's West Europe backups read-only, through its own endpoint and a reader role", async () => {
+    const run = await rendered("dr");
+    const prod = manifest(run, "BackupStorageLocation", "prod", NAMESPACES.velero).spec;
     assert.equal(prod.accessMode, "ReadOnly");
-    assert.equal(prod.config.storageAccount, "aiwpprodbackup");
+    assert.equal(prod.config.storageAccount, "aiwpprodbackupwesteurope");
+    assert.equal(prod.config.resourceGroup, "rg-aiwp-prod-backup");
+    const endpoint = ofType(run, "azure-native:network:PrivateEndpoint").find((p) =>
+      JSON.stringify(p.inputs.privateLinkServiceConnections).includes(
+        "/storageAccounts/aiwpprodbackupwesteurope",
+      ),
+    );
+    assert.ok(endpoint, "no private endpoint from dr to prod's backup account");
+    assert.equal((endpoint!.inputs as any).location, "westeurope");
+    const grant = ofType(run, "azure-native:authorization:RoleAssignment").find((r) =>
+      String(r.inputs.scope).endsWith("/storageAccounts/aiwpprodbackupwesteurope"),
+    );
+    assert.ok(grant, "dr's Velero holds no role on prod's backups");
+    assert.match(String(grant!.inputs.roleDefinitionId), new RegExp(`${ROLES.storageBlobDataReader}$`));
+    // dr's own backups stay in its region, in its own account.
+    assert.equal(account(run, "aiwpdrbackup").location, "westeurope");
   });
 });
