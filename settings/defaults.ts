@@ -91,6 +91,7 @@ export function defaultsFor(env: Environment): JsonObject {
       adminGroupObjectIds: [],
       kubeloginMode: "azurecli",
       logRetentionDays: prodLike ? 90 : 30,
+      drActive: false,
       pools: {
         system: pool("Standard_D4s_v5", prodLike ? 3 : zoned ? 3 : 1, 5),
         // dr runs at prod's minimums (drActiveMin) once it serves production (cluster.drActive).
@@ -122,7 +123,6 @@ export function defaultsFor(env: Environment): JsonObject {
     data: {
       postgres: {
         version: "16",
-      drActive: false,
         skuName:
           env === "dev" ? "Standard_B2ms" : env === "staging" ? "Standard_D2ds_v5" : "Standard_D4ds_v5",
         skuTier: env === "dev" ? "Burstable" : "GeneralPurpose",

@@ -351,35 +351,6 @@ function backupRules(s: Settings): RuleIssue[] {
       message: "dr restores from prod's backups: name prod's backup storage account",
     });
   }
-  return issues;
-}
-
-/**
- * Minutes between runs of a cron schedule whose hour field is "*" (hourly or more often);
- * undefined when the schedule is not of that form.
- */
-export function cronIntervalMinutes(schedule: string): number | undefined {
-  const fields = schedule.trim().split(/\s+/);
-  if (fields.length !== 5) return undefined;
-  const [minute, hour] = fields;
-  if (hour !== "*" && !/^\*\/\d+$/.test(hour)) return undefined;
-  const hourStep = hour === "*" ? 1 : Number(hour.slice(2));
-  if (/^\d+$/.test(minute) && Number(minute) < 60) return 60 * hourStep;
-  const step = /^\*\/(\d+)$/.exec(minute);
-  if (step && hourStep === 1) return Number(step[1]);
-  return undefined;
-}
-
-export const RULES: Rule[] = [
-  networkRules,
-  clusterRules,
-  productionRules,
-  deliveryRules,
-  serviceRules,
-  dataRules,
-  observabilityRules,
-  backupRules,
-];
   issues.push(...disasterRecoveryIssues(s));
   return issues;
 }
@@ -482,3 +453,32 @@ function disasterRecoveryIssues(s: Settings): RuleIssue[] {
       });
     }
   }
+  return issues;
+}
+
+/**
+ * Minutes between runs of a cron schedule whose hour field is "*" (hourly or more often);
+ * undefined when the schedule is not of that form.
+ */
+export function cronIntervalMinutes(schedule: string): number | undefined {
+  const fields = schedule.trim().split(/\s+/);
+  if (fields.length !== 5) return undefined;
+  const [minute, hour] = fields;
+  if (hour !== "*" && !/^\*\/\d+$/.test(hour)) return undefined;
+  const hourStep = hour === "*" ? 1 : Number(hour.slice(2));
+  if (/^\d+$/.test(minute) && Number(minute) < 60) return 60 * hourStep;
+  const step = /^\*\/(\d+)$/.exec(minute);
+  if (step && hourStep === 1) return Number(step[1]);
+  return undefined;
+}
+
+export const RULES: Rule[] = [
+  networkRules,
+  clusterRules,
+  productionRules,
+  deliveryRules,
+  serviceRules,
+  dataRules,
+  observabilityRules,
+  backupRules,
+];

@@ -38,11 +38,11 @@ const pool = z.strictObject({
   maxPods: z.number().int().min(30).max(250),
   /** OS disk size in GB. */
   osDiskSizeGb: z.number().int().min(30).max(2048),
+  /** dr only: the autoscaler lower bound while `cluster.drActive` is true (prod's capacity). */
+  drActiveMin: posInt.optional(),
 });
 
 export const networkSchema = z.strictObject({
-  /** dr only: the autoscaler lower bound while `cluster.drActive` is true (prod's capacity). */
-  drActiveMin: posInt.optional(),
   addressSpace: cidr,
   subnets: z.strictObject({
     aksNodes: cidr,
@@ -82,6 +82,8 @@ export const clusterSchema = z.strictObject({
     memory: pool.optional(),
   }),
   logRetentionDays: z.number().int().min(30).max(730),
+  /** dr only: the stack serves production (after a failover); the pools run at their `drActiveMin`. */
+  drActive: z.boolean(),
 });
 
 export const edgeSchema = z.strictObject({
@@ -90,8 +92,6 @@ export const edgeSchema = z.strictObject({
   rateLimitPerMinute: posInt,
   healthProbePath: z.string().startsWith("/"),
   healthProbeIntervalSeconds: z.number().int().min(5).max(255),
-  /** dr only: the stack serves production (after a failover); the pools run at their `drActiveMin`. */
-  drActive: z.boolean(),
   /** Azure DNS zone holding customDomain (cert-manager's DNS01 challenge); default: customDomain minus its first label. */
   dnsZoneName: hostname.optional(),
   /** Resource group of that DNS zone. */
@@ -114,6 +114,15 @@ export const dataSchema = z.strictObject({
     backupRetentionDays: z.number().int().min(7).max(35),
     administratorLogin: dnsLabel,
     databases: z.array(dnsLabel).min(1),
+    /** dr only: prod's server, of which this stack's server is a cross-region read replica (promoted on failover). */
+    replicaOf: z
+      .strictObject({
+        resourceGroup: z.string().min(1),
+        serverName: z.string().regex(/^[a-z0-9][-a-z0-9]{1,61}[a-z0-9]$/, "must be a server name"),
+        /** Region of the source server (the primary's). */
+        location: z.string().regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "eastus"'),
+      })
+      .optional(),
   }),
   redis: z.strictObject({
     sku: z
@@ -136,21 +145,23 @@ export const dataSchema = z.strictObject({
     ]),
     coolAfterDays: posInt,
     archiveAfterDays: posInt,
+    /** Blob containers of the application (the object replication rules copy each one). */
+    containers: z.array(dnsLabel).min(1),
+    /** dr only: prod's data account, whose containers object replication copies into this stack's. */
+    replicateFrom: z
+      .strictObject({
+        resourceGroup: z.string().min(1),
+        accountName: z.string().regex(/^[a-z0-9]{3,24}$/, "must be a storage account name"),
+        /** Region of that account (the primary's). */
+        location: z.string().regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "eastus"'),
+      })
+      .optional(),
   }),
   search: z.strictObject({
     sku: z.enum(["basic", "standard", "standard2", "standard3"]),
     replicas: z.number().int().min(1).max(12),
     partitions: z.union([
       z.literal(1),
-    /** dr only: prod's server, of which this stack's server is a cross-region read replica (promoted on failover). */
-    replicaOf: z
-      .strictObject({
-        resourceGroup: z.string().min(1),
-        serverName: z.string().regex(/^[a-z0-9][-a-z0-9]{1,61}[a-z0-9]$/, "must be a server name"),
-        /** Region of the source server (the primary's). */
-        location: z.string().regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "eastus"'),
-      })
-      .optional(),
       z.literal(2),
       z.literal(3),
       z.literal(4),
@@ -173,17 +184,6 @@ export const meshSchema = z.strictObject({
   jwt: z.strictObject({
     issuer: z.url(),
     jwksUri: z.url(),
-    /** Blob containers of the application (the object replication rules copy each one). */
-    containers: z.array(dnsLabel).min(1),
-    /** dr only: prod's data account, whose containers object replication copies into this stack's. */
-    replicateFrom: z
-      .strictObject({
-        resourceGroup: z.string().min(1),
-        accountName: z.string().regex(/^[a-z0-9]{3,24}$/, "must be a storage account name"),
-        /** Region of that account (the primary's). */
-        location: z.string().regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "eastus"'),
-      })
-      .optional(),
     audiences: z.array(z.string().min(1)),
   }),
   /** Workloads allowed to accept plain-text traffic, each with the reason. */
@@ -327,12 +327,23 @@ export const backupSchema = z.strictObject({
   dailySchedule: z.string().min(9),
   dailyTtl: duration,
   storageReplication: z.enum(["Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS"]),
+  /** Azure region of the backup storage account (absent: the stack's); prod keeps it in its dr region so the backups outlive the primary. */
+  location: z
+    .string()
+    .regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "westeurope"')
+    .optional(),
+  /** How volume data is backed up: Kopia file-system backup through the node agent, or Azure disk snapshots (same region only). */
+  volumes: z.enum(["fsBackup", "snapshot"]),
+  /** Days a deleted or overwritten backup blob stays recoverable (blob soft delete and versions). */
+  softDeleteDays: z.number().int().min(7).max(365),
   /** A dr stack restores from this storage account (prod's), read-only. */
   restoreFrom: z
     .strictObject({
       resourceGroup: z.string().min(1),
       storageAccount: z.string().regex(/^[a-z0-9]{3,24}$/),
       container: dnsLabel,
+      /** Azure region of that account: it must be readable while the primary region is down. */
+      location: z.string().regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "westeurope"'),
     })
     .optional(),
 });
@@ -368,14 +379,3 @@ export type DeliverySettings = Settings["delivery"];
 export type CanarySettings = z.infer<typeof canarySchema>;
 export type ServiceSettings = z.infer<typeof serviceSchema>;
 export type BackupSettings = Settings["backup"];
-  /** Azure region of the backup storage account (absent: the stack's); prod keeps it in its dr region so the backups outlive the primary. */
-  location: z
-    .string()
-    .regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "westeurope"')
-    .optional(),
-  /** How volume data is backed up: Kopia file-system backup through the node agent, or Azure disk snapshots (same region only). */
-  volumes: z.enum(["fsBackup", "snapshot"]),
-  /** Days a deleted or overwritten backup blob stays recoverable (blob soft delete and versions). */
-  softDeleteDays: z.number().int().min(7).max(365),
-      /** Azure region of that account: it must be readable while the primary region is down. */
-      location: z.string().regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "westeurope"'),
