@@ -4,7 +4,8 @@
  */
 import { cidrContains, cidrsOverlap, ipInCidr, parseCidr, type Cidr } from "../lib/cidr";
 import { durationSeconds } from "../lib/duration";
-import { rolloutPlan, type AnalysisTiming } from "../lib/rollout";
+import { DIRECT_MODES } from "../lib/flaggerTiming";
+import { linearWeights, servicePlan } from "../lib/rollout";
 import type { CanarySettings, ServiceSettings, Settings } from "./schema";
 
 export interface RuleIssue {
@@ -148,7 +149,8 @@ export function effectiveAnalysis(stack: CanarySettings, override: Partial<Canar
   const stepKeys = ["stepWeights", "stepWeight", "maxWeight", "iterations"] as const;
   const overridesSteps = stepKeys.some((k) => override[k] !== undefined);
   const base: CanarySettings = { ...stack };
-  if (overridesSteps) for (const k of stepKeys) delete base[k];
+  // Holds name weights of the stack's stepping: a service with its own stepping does not inherit them.
+  if (overridesSteps) for (const k of [...stepKeys, "holds"] as const) delete base[k];
   const merged: CanarySettings = { ...base };
   for (const [k, v] of Object.entries(override)) {
     if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
@@ -157,7 +159,12 @@ export function effectiveAnalysis(stack: CanarySettings, override: Partial<Canar
 }
 
 /** Flagger's rules for one analysis block (ESTATE section 4). */
-export function analysisIssues(path: string, a: Partial<CanarySettings>, budgetSeconds: number): RuleIssue[] {
+export function analysisIssues(
+  path: string,
+  a: Partial<CanarySettings>,
+  // The budget is held against the timing model per service (budgetIssues), which needs the whole stack.
+  _budgetSeconds?: number,
+): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const modes = (["stepWeights", "stepWeight", "iterations"] as const).filter((k) => a[k] !== undefined);
   if (modes.length !== 1) {
@@ -190,12 +197,36 @@ export function analysisIssues(path: string, a: Partial<CanarySettings>, budgetS
       message: "must be at least 10s (Flagger's shortest useful interval)",
     });
   }
-  if (a.threshold !== undefined && a.interval !== undefined && issues.length === 0) {
-    const rollback = a.threshold * durationSeconds(a.interval);
-    if (rollback > budgetSeconds) {
+  issues.push(...holdIssues(path, a));
+  return issues;
+}
+
+/** Holds are gates on the weights of a weighted canary, checked once per interval. */
+function holdIssues(path: string, a: Partial<CanarySettings>): RuleIssue[] {
+  if (!a.holds || Object.keys(a.holds).length === 0) return [];
+  const issues: RuleIssue[] = [];
+  if (a.iterations !== undefined) {
+    issues.push({
+      path: `${path}.holds`,
+      message:
+        "holds need traffic steps (stepWeights or stepWeight): blue-green and A/B run iterations at a fixed routing, so there is no weight to hold",
+    });
+    return issues;
+  }
+  const weights =
+    a.stepWeights ?? (a.stepWeight !== undefined ? linearWeights(a.stepWeight, a.maxWeight ?? 50) : []);
+  const interval = a.interval !== undefined ? durationSeconds(a.interval) : undefined;
+  for (const [weight, hold] of Object.entries(a.holds)) {
+    if (!weights.includes(Number(weight))) {
       issues.push({
-        path: `${path}.threshold`,
-        message: `threshold x interval = ${a.threshold} x ${a.interval} = ${rollback}s exceeds delivery.canary.maxRollbackSeconds (${budgetSeconds}s)`,
+        path: `${path}.holds.${weight}`,
+        message: `${weight} is not a step of this canary (steps: ${weights.join(", ")}): a hold can only keep a weight the canary reaches`,
+      });
+    }
+    if (interval !== undefined && durationSeconds(hold) < interval) {
+      issues.push({
+        path: `${path}.holds.${weight}`,
+        message: `${hold} is shorter than the analysis interval ${a.interval}: the gate is asked once per interval, so it cannot hold less`,
       });
     }
   }
@@ -204,10 +235,10 @@ export function analysisIssues(path: string, a: Partial<CanarySettings>, budgetS
 
 function deliveryRules(s: Settings): RuleIssue[] {
   const budget = s.delivery.canary.maxRollbackSeconds;
-  const issues = analysisIssues("delivery.canary", s.delivery.canary, budget);
+  const issues = analysisIssues("delivery.canary", s.delivery.canary);
   if (issues.length > 0) return issues;
   for (const [name, svc] of Object.entries(s.services)) {
-    issues.push(...serviceDeliveryIssues(name, svc, s.delivery.canary, budget));
+    issues.push(...serviceDeliveryIssues(name, svc, s.delivery.canary, s.observability, budget));
   }
   return issues;
 }
@@ -221,7 +252,7 @@ function serviceDeliveryIssues(
   const path = `services.${name}.canary`;
   if (svc.strategy === "rolling") return [];
   const analysis = effectiveAnalysis(stack, svc.canary);
-  const issues = analysisIssues(path, analysis, budget);
+  const issues = analysisIssues(path, analysis);
   const usesIterations = analysis.iterations !== undefined;
   if ((svc.strategy === "blueGreen" || svc.strategy === "abTest") && !usesIterations) {
     issues.push({
@@ -235,14 +266,11 @@ function serviceDeliveryIssues(
       message: "strategy canary shifts traffic in steps: use stepWeights or stepWeight, not iterations",
     });
   }
-  if (issues.length === 0) {
-    const plan = rolloutPlan(svc.strategy, analysis as AnalysisTiming);
-    if (plan.rollbackSeconds > budget) {
-      issues.push({
-        path,
-        message: `worst-case rollback ${plan.rollbackSeconds}s exceeds delivery.canary.maxRollbackSeconds (${budget}s)`,
-      });
-    }
+  if (analysis.mirrorWeight !== undefined && svc.strategy !== "blueGreen") {
+    issues.push({
+      path: `${path}.mirrorWeight`,
+      message: `only blue-green mirrors traffic through its iterations (strategy is ${svc.strategy})`,
+    });
   }
   return issues;
 }
@@ -251,6 +279,7 @@ function serviceRules(s: Settings): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const routes = new Map<string, string>();
   for (const [name, svc] of Object.entries(s.services)) {
+  observability: Settings["observability"],
     const path = `services.${name}`;
     if (svc.replicas.min > svc.replicas.max) {
       issues.push({
@@ -279,9 +308,37 @@ function serviceRules(s: Settings): RuleIssue[] {
       issues.push({
         path: `${path}.exposed`,
         message: "a code-execution service is reached only through its callers, never from the ingress",
+  if (issues.length === 0) issues.push(...budgetIssues(path, svc, analysis, observability, budget));
       });
     }
   }
+/** The rollback budget against the timing model's worst case from fault onset (lib/flaggerTiming.ts). */
+function budgetIssues(
+  path: string,
+  svc: ServiceSettings,
+  analysis: CanarySettings,
+  observability: Settings["observability"],
+  budget: number,
+): RuleIssue[] {
+  const plan = servicePlan(observability, svc, analysis);
+  const over = DIRECT_MODES.filter((m) => plan.rollback[m] > budget);
+  if (over.length === 0) return [];
+  // The fastest this service could roll back with the same scrape, window and deadline: threshold 1.
+  const best = servicePlan(observability, svc, { ...analysis, threshold: 1 });
+  const reachable = DIRECT_MODES.every((m) => best.rollback[m] <= budget);
+  const figures = over.map((m) => `${m} ${plan.rollback[m]}s`).join(", ");
+  return [
+    {
+      path,
+      message:
+        `worst case from fault onset (${figures}) exceeds delivery.canary.maxRollbackSeconds (${budget}s)` +
+        (reachable
+          ? "; lower threshold, interval, metricWindow or progressDeadlineSeconds"
+          : `; it cannot be met with this interval, scrape interval (observability.prometheus.meshScrapeInterval), metricWindow and progressDeadlineSeconds even at threshold 1 (${DIRECT_MODES.map((m) => `${m} ${best.rollback[m]}s`).join(", ")})`),
+    },
+  ];
+}
+
   return issues;
 }
 

@@ -254,6 +254,12 @@ export const observabilitySchema = z.strictObject({
       agentId: z.string(),
       toParty: z.string(),
     }),
+    /** Default scrape interval of every target (kube-prometheus-stack `prometheusSpec.scrapeInterval`). */
+    scrapeInterval: duration,
+    /** Scrape interval of the mesh's request metrics (the envoy-stats PodMonitor): the canary checks read them. */
+    meshScrapeInterval: duration,
+    /** Rule evaluation interval (`prometheusSpec.evaluationInterval`): recording rules and alerts. */
+    evaluationInterval: duration,
     dingtalk: receiverToggle,
     msteams: receiverToggle,
   }),
@@ -306,6 +312,18 @@ export const serviceSchema = z.strictObject({
   /** Owning team: alerts carry it as the `team` label and Alertmanager routes by it. */
   team: dnsLabel,
   /** RabbitMQ queue and backlog per replica, when `autoscaler` is keda. */
+  /** Query window of the success-rate and latency checks (the metrics' `interval`). */
+  metricWindow: duration,
+  /** Requests the canary must receive within metricWindow before the success-rate and latency checks judge it. */
+  minRequests: posInt,
+  /** The Canary's progressDeadlineSeconds: how long an unready canary is waited for before it rolls back. */
+  progressDeadlineSeconds: z.number().int().min(10, "must be at least 10"),
+  /** Expected time for a new pod to become Ready (image pull, start-up, readiness), for the rollout plan. */
+  podReadySeconds: posInt,
+  /** Hold per canary weight ("5": "12h"): the weight is kept at least this long before the next step. */
+  holds: z.record(z.string().regex(/^[0-9]+$/, 'must be a canary weight such as "5"'), duration).optional(),
+  /** Blue-green only: mirror this percentage of live traffic to the new version during its iterations. */
+  mirrorWeight: percent.optional(),
   queue: z.strictObject({ name: dnsLabel, messagesPerReplica: posInt }).optional(),
   /** Other services allowed to call this one (mesh AuthorizationPolicy); the gateway is implied for routed services. */
   callers: z.array(dnsLabel),
@@ -359,6 +377,15 @@ export const settingsSchema = z.strictObject({
   edge: edgeSchema,
   data: dataSchema,
   mesh: meshSchema,
+  /** Read-only requests the acceptance and load webhooks send to the canary; `auth` sends the load tester's bearer token. */
+  smokePaths: z
+    .array(
+      z.strictObject({
+        path: z.string().startsWith("/", "must be a path starting with /"),
+        auth: z.boolean(),
+      }),
+    )
+    .min(1, "must list at least one path the new version really serves"),
   observability: observabilitySchema,
   delivery: deliverySchema,
   services: z.record(dnsLabel, serviceSchema),
