@@ -1,9 +1,24 @@
+/**
+ * A service's rollout plan: the analysis as settings or a Canary spec state it, timed by the scheduler
+ * model of lib/flaggerTiming.ts (the only timing model of the estate).
+ */
 import { durationSeconds } from "./duration";
+import {
+  linearWeights,
+  rolloutTiming,
+  ROUTE_PUSH_SECONDS,
+  worstDirect,
+  type FailureMode,
+  type HoldSpan,
+  type ProbeTiming,
+  type RolloutTiming,
+  type Strategy,
+} from "./flaggerTiming";
 
-/** How a service's new version reaches users. */
-export type Strategy = "canary" | "blueGreen" | "abTest" | "rolling";
+export type { Strategy } from "./flaggerTiming";
+export { linearWeights } from "./flaggerTiming";
 
-/** The part of a Flagger analysis that decides its timing. */
+/** The part of a Flagger analysis (and of the Canary around it) that decides its timing. */
 export interface AnalysisTiming {
   stepWeights?: number[];
   stepWeight?: number;
@@ -11,9 +26,57 @@ export interface AnalysisTiming {
   iterations?: number;
   interval: string;
   threshold: number;
+  /** Query window of the success-rate and latency checks. Default: the larger of 1m and the interval. */
+  metricWindow?: string;
+  /** Default 99 (the model's least tolerant reading when a Canary states none). */
+  successRatePercent?: number;
+  /** Default 1000. */
+  latencyP99Ms?: number;
+  /** Default 600 (Flagger's). */
+  progressDeadlineSeconds?: number;
+  /** Default 30. */
+  podReadySeconds?: number;
+  /** Hold per weight, e.g. { "5": "12h" }. */
+  holds?: Record<string, string>;
 }
 
-/** A service's rollout, as the render summary and the settings rules read it. */
+/** What the timing depends on outside the analysis: Prometheus, the alerts, the pods. */
+export interface TimingEnvironment {
+  /** Scrape interval of the mesh's request metrics. */
+  scrapeSeconds: number;
+  /** Rule evaluation interval. */
+  evaluationSeconds: number;
+  /** Rate window of the recorded series the canary alerts read. */
+  alertWindowSeconds: number;
+  /** `for` of the canary alerts. */
+  alertForSeconds: number;
+  /** The pods' readiness probe. */
+  readiness: ProbeTiming;
+  /** The Deployments' maxSurge (percent, with maxUnavailable 0). */
+  maxSurgePercent: number;
+  /** Route push to the proxies. */
+  routePushSeconds: number;
+}
+
+/** The readiness probe and rolling update of every service's Deployment (components/service.ts). */
+export const SERVICE_READINESS: ProbeTiming = { periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 };
+export const SERVICE_MAX_SURGE_PERCENT = 25;
+
+/**
+ * The environment when nothing else is known: Prometheus Operator's defaults (30s scrape and evaluation),
+ * 1m alert windows with `for: 2m`, the services' probe and surge.
+ */
+export const DEFAULT_ENVIRONMENT: TimingEnvironment = {
+  scrapeSeconds: 30,
+  evaluationSeconds: 30,
+  alertWindowSeconds: 60,
+  alertForSeconds: 120,
+  readiness: SERVICE_READINESS,
+  maxSurgePercent: SERVICE_MAX_SURGE_PERCENT,
+  routePushSeconds: ROUTE_PUSH_SECONDS,
+};
+
+/** A service's rollout, as the render summary, the settings rules and the policies read it. */
 export interface RolloutPlan {
   strategy: Strategy;
   /** The traffic weights (canary) or the number of analysis iterations (blue-green, A/B). */
@@ -21,58 +84,113 @@ export interface RolloutPlan {
   intervalSeconds: number;
   /** Number of analysis runs before promotion begins. */
   analysisRuns: number;
-  /** Expected time from the start of a rollout to 100% on the new version. */
+  /** Worst case from `pulumi up` to Succeeded, holds included (what CanaryDeploymentStuck expects). */
   promotionSeconds: number;
-  /** Worst-case time from checks starting to fail to traffic back on the stable version. */
+  /** Worst case from `pulumi up` to 100% on the new version, holds included. */
+  fullSeconds: number;
+  /** The same without holds. */
+  fullWithoutHoldsSeconds: number;
+  succeededWithoutHoldsSeconds: number;
+  /** Worst case from fault onset to traffic on stable, over the directly checked failure modes. */
   rollbackSeconds: number;
+  /** The directly checked failure mode that sets rollbackSeconds. */
+  rollbackMode: FailureMode;
+  /** Worst case from fault onset per failure mode. */
+  rollback: Record<FailureMode, number>;
+  holdTimeline: HoldSpan[];
+  timing: RolloutTiming;
 }
 
-/** The weights a linear `stepWeight`/`maxWeight` analysis walks through. */
-export function linearWeights(stepWeight: number, maxWeight: number): number[] {
-  const weights: number[] = [];
-  for (let w = stepWeight; w < maxWeight; w += stepWeight) weights.push(w);
-  weights.push(maxWeight);
-  return weights;
+/** The weights of a weighted analysis (stepWeights, or stepWeight up to maxWeight). */
+export function weightsOf(a: Pick<AnalysisTiming, "stepWeights" | "stepWeight" | "maxWeight">): number[] {
+  return a.stepWeights ?? linearWeights(a.stepWeight ?? 10, a.maxWeight ?? 50);
 }
 
-/**
- * The rollout plan of one service from Flagger's semantics.
- *
- * Flagger runs one check per `interval`. A weighted canary advances one weight per passing check;
- * blue-green and A/B run `iterations` checks at a fixed routing. After the last analysis step one
- * more interval promotes the primary and one more finalises, so full promotion takes about
- * `(runs + 2) x interval`. Failed checks accumulate within a run, and Flagger rolls back when they
- * reach `threshold`: the worst case is `threshold x interval` after checks start failing.
- */
-export function rolloutPlan(strategy: Strategy, analysis: AnalysisTiming): RolloutPlan {
+/** Holds in seconds by weight. */
+export function holdSeconds(holds: Record<string, string> | undefined): Record<number, number> {
+  return Object.fromEntries(Object.entries(holds ?? {}).map(([w, d]) => [Number(w), durationSeconds(d)]));
+}
+
+/** The rollout plan of one service; `replicas` is the primary's autoscaler maximum (default: the worst case). */
+export function rolloutPlan(
+  strategy: Strategy,
+  analysis: AnalysisTiming,
+  env: TimingEnvironment = DEFAULT_ENVIRONMENT,
+  replicas?: number,
+): RolloutPlan {
   const intervalSeconds = durationSeconds(analysis.interval);
-  if (strategy === "rolling") {
-    return {
-      strategy,
-      steps: "rolling update",
-      intervalSeconds: 0,
-      analysisRuns: 0,
-      promotionSeconds: 0,
-      rollbackSeconds: 0,
-    };
-  }
-  let analysisRuns: number;
-  let steps: string;
-  if (analysis.iterations !== undefined) {
-    analysisRuns = analysis.iterations;
-    steps = `${analysis.iterations} iterations`;
-  } else {
-    const weights =
-      analysis.stepWeights ?? linearWeights(analysis.stepWeight ?? 10, analysis.maxWeight ?? 50);
-    analysisRuns = weights.length;
-    steps = [...weights, 100].map((w) => `${w}%`).join(" -> ");
-  }
+  const weighted = analysis.iterations === undefined;
+  const weights = weighted ? weightsOf(analysis) : [];
+  const iterations = analysis.iterations ?? 0;
+  // Without a replica count, the rolling update's worst case: 100 / maxSurge waves.
+  const primaryReplicas = replicas ?? Math.ceil(100 / env.maxSurgePercent) ** 2;
+  const timing = rolloutTiming({
+    strategy,
+    intervalSeconds,
+    threshold: analysis.threshold,
+    weights,
+    iterations,
+    metricWindowSeconds: durationSeconds(analysis.metricWindow ?? "1m"),
+    successRatePercent: analysis.successRatePercent ?? 99,
+    latencyQuantile: 0.95,
+    latencyP99Ms: analysis.latencyP99Ms ?? 1000,
+    scrapeSeconds: env.scrapeSeconds,
+    evaluationSeconds: env.evaluationSeconds,
+    alertWindowSeconds: env.alertWindowSeconds,
+    alertForSeconds: env.alertForSeconds,
+    progressDeadlineSeconds: analysis.progressDeadlineSeconds ?? 600,
+    readiness: env.readiness,
+    podReadySeconds: analysis.podReadySeconds ?? 30,
+    primaryReplicas,
+    maxSurgePercent: env.maxSurgePercent,
+    holds: holdSeconds(analysis.holds),
+    routePushSeconds: env.routePushSeconds,
+  });
+  const worst = worstDirect(timing);
   return {
     strategy,
-    steps,
-    intervalSeconds,
-    analysisRuns,
-    promotionSeconds: (analysisRuns + 2) * intervalSeconds,
-    rollbackSeconds: analysis.threshold * intervalSeconds,
+    steps:
+      strategy === "rolling"
+        ? "rolling update"
+        : weighted
+          ? [...weights, 100].map((w) => `${w}%`).join(" -> ")
+          : `${iterations} iterations`,
+    intervalSeconds: strategy === "rolling" ? 0 : intervalSeconds,
+    analysisRuns: strategy === "rolling" ? 0 : weighted ? weights.length : iterations,
+    promotionSeconds: timing.succeededSeconds,
+    fullSeconds: timing.fullSeconds,
+    fullWithoutHoldsSeconds: timing.fullWithoutHoldsSeconds,
+    succeededWithoutHoldsSeconds: timing.succeededWithoutHoldsSeconds,
+    rollbackSeconds: worst.seconds,
+    rollbackMode: worst.mode,
+    rollback: timing.rollback,
+    holdTimeline: timing.holdTimeline,
+    timing,
   };
+}
+
+/** Rate window of the recorded series the canary alerts read (components/observability/rules.ts REQUEST_WINDOW). */
+export const ALERT_WINDOW_SECONDS = 60;
+
+/** The timing environment a stack's settings give: Prometheus' intervals and the canary alerts' `for`. */
+export function timingEnvironment(o: {
+  prometheus: { meshScrapeInterval: string; evaluationInterval: string };
+  alerts: { for: string };
+}): TimingEnvironment {
+  return {
+    ...DEFAULT_ENVIRONMENT,
+    scrapeSeconds: durationSeconds(o.prometheus.meshScrapeInterval),
+    evaluationSeconds: durationSeconds(o.prometheus.evaluationInterval),
+    alertWindowSeconds: ALERT_WINDOW_SECONDS,
+    alertForSeconds: durationSeconds(o.alerts.for),
+  };
+}
+
+/** A service's plan from the stack's settings and its effective analysis (settings' `effectiveAnalysis`). */
+export function servicePlan(
+  observability: Parameters<typeof timingEnvironment>[0],
+  svc: { strategy: Strategy; replicas: { max: number } },
+  analysis: AnalysisTiming,
+): RolloutPlan {
+  return rolloutPlan(svc.strategy, analysis, timingEnvironment(observability), svc.replicas.max);
 }
