@@ -3,9 +3,11 @@
  * Helm releases create (rendered by the real helm, CRDs included).
  */
 import * as os from "node:os";
+import * as yaml from "js-yaml";
 import type { ProgramRun } from "./harness";
-import { helmTemplate, releasesOf, type HelmRelease, type Manifest } from "./helm";
-import { isKubernetesObject, manifestOf } from "./outputs";
+import { FETCH_HINT, FixtureError, missingPackages } from "./fixtures";
+import { helmBinary, helmTemplate, releasesOf, type HelmRelease, type Manifest } from "./helm";
+import { SECRET_MARK, isKubernetesObject, manifestOf, redact } from "./outputs";
 
 export interface ClusterObject {
   /** "program" for an object the program declares, "chart:<release>" for one a Helm release creates. */
@@ -115,4 +117,45 @@ export async function estateObjects(
     }),
   );
   return [...program, ...charts];
+}
+
+/** Throws a FixtureError listing every pinned chart without a package, or the ToolError of a missing helm. */
+export function requireChartFixtures(): void {
+  const missing = missingPackages();
+  if (missing.length > 0)
+    throw new FixtureError(
+      `cannot render the charts, ${missing.length} package(s) missing:\n  ${missing.join("\n  ")}\n${FETCH_HINT}`,
+    );
+  helmBinary();
+}
+
+/** A Secret's values replaced by "[secret]" (its keys stay visible). */
+function redactSecretData(m: Manifest): Manifest {
+  if (m.kind !== "Secret") return m;
+  const mark = (data: unknown) =>
+    data && typeof data === "object"
+      ? Object.fromEntries(Object.keys(data).map((k) => [k, SECRET_MARK]))
+      : data;
+  return {
+    ...m,
+    ...(m.data ? { data: mark(m.data) } : {}),
+    ...(m.stringData ? { stringData: mark(m.stringData) } : {}),
+  };
+}
+
+/**
+ * The object set as files: `cluster/<namespace or _cluster>/<Kind>-<name>.yaml`, each headed by the object's
+ * source. Secret values are redacted; two objects that would share a file name are told apart by a number.
+ */
+export async function clusterFiles(run: ProgramRun): Promise<Map<string, string>> {
+  requireChartFixtures();
+  const files = new Map<string, string>();
+  for (const { source, manifest } of await estateObjects(run)) {
+    const m = redactSecretData(redact(manifest, run.config.placeholders) as Manifest);
+    const base = `cluster/${m.metadata?.namespace ?? "_cluster"}/${m.kind}-${m.metadata?.name}`;
+    let file = `${base}.yaml`;
+    for (let n = 2; files.has(file); n++) file = `${base}-${n}.yaml`;
+    files.set(file, `# source: ${source}\n${yaml.dump(m, { noRefs: true, lineWidth: -1, sortKeys: false })}`);
+  }
+  return files;
 }

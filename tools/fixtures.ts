@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CHARTS, type ChartPin } from "../components/charts";
-import { ROOT } from "./harness";
+import { ROOT, UsageError } from "./harness";
 
 export type ChartKey = keyof typeof CHARTS;
 
@@ -30,7 +30,7 @@ export function crdsDir(): string {
 }
 
 /** A missing fixture: the message names the pin or directory and how to fetch it. */
-export class FixtureError extends Error {}
+export class FixtureError extends UsageError {}
 
 /** The key of a pin in CHARTS (`velero` for CHARTS.velero). */
 export function chartKeyOf(pin: ChartPin | ChartKey): ChartKey {
@@ -51,30 +51,27 @@ export function packageName(pin: ChartPin): string {
   return `${pin.chart}-${pin.version}.tgz`;
 }
 
+/** How to provide the fixtures, for error messages. */
+export const FETCH_HINT =
+  "fetch them with scripts/fetch-fixtures.sh <dir> on a machine with network access, then set AIWP_FIXTURES=<dir>";
+
+/** Why a pin has no package in `dir`, or undefined when it has one. */
+function missingPackage(key: ChartKey, dir: string): string | undefined {
+  const name = packageName(CHARTS[key]);
+  return fs.existsSync(path.join(dir, name)) ? undefined : `CHARTS.${key}: no package ${name} in ${dir}`;
+}
+
 /** Path of a pinned chart's package; throws a FixtureError naming the pin when it is not there. */
 export function chartPackage(pin: ChartPin | ChartKey, dir: string = chartsDir()): string {
   const key = chartKeyOf(pin);
-  const file = path.join(dir, packageName(CHARTS[key]));
-  if (!fs.existsSync(file)) {
-    throw new FixtureError(
-      `CHARTS.${key}: no package ${packageName(CHARTS[key])} in ${dir} ` +
-        `(fetch the pinned charts with scripts/fetch-fixtures.sh <dir> and set AIWP_FIXTURES=<dir>)`,
-    );
-  }
-  return file;
+  const missing = missingPackage(key, dir);
+  if (missing) throw new FixtureError(`${missing} (${FETCH_HINT})`);
+  return path.join(dir, packageName(CHARTS[key]));
 }
 
-/** Every pin whose package is missing, each as the error chartPackage would throw (empty: all present). */
+/** Every pin whose package is missing, one line each naming the pin (empty: all present). */
 export function missingPackages(dir: string = chartsDir()): string[] {
-  const missing: string[] = [];
-  for (const key of Object.keys(CHARTS) as ChartKey[]) {
-    try {
-      chartPackage(key, dir);
-    } catch (e) {
-      missing.push((e as Error).message);
-    }
-  }
-  return missing;
+  return (Object.keys(CHARTS) as ChartKey[]).flatMap((key) => missingPackage(key, dir) ?? []);
 }
 
 /** The pin a Helm release's chart and version name, or undefined (an OCI chart is named by its full reference). */

@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import type { ProgramRun } from "./harness";
-import { ROOT } from "./harness";
+import { ROOT, UsageError } from "./harness";
 import { chartPackage, pinOfRelease, type ChartKey } from "./fixtures";
 import { unwrapSecrets } from "./outputs";
 
@@ -24,7 +24,7 @@ const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 export type Manifest = Record<string, any>;
 
 /** A missing or failing tool: the message says what is missing and how to get it. */
-export class ToolError extends Error {}
+export class ToolError extends UsageError {}
 
 function layerPackageDir(): string | undefined {
   const dir = path.join(ROOT, "node_modules", ...LAYER_PACKAGE.split("/"));

@@ -15,6 +15,7 @@ import {
   writeRender,
   writeRenderSync,
 } from "./outdir";
+import { clusterFiles } from "./cluster";
 import { renderFiles } from "./outputs";
 import { fullSummary, summarize } from "./summary";
 
@@ -33,6 +34,8 @@ options:
                           (resources keyed by URN, the environment name normalised)
   --require-secrets       fail, as a deployment would, when a secret the settings need is not set
                           (by default render uses placeholders and lists them)
+  --charts                also render every Helm release with helm and write the stack's full object
+                          set (the program's objects and the charts') under cluster/
   -h, --help              print this help
 
 Relative paths resolve from the directory the command was typed in.`;
@@ -48,6 +51,7 @@ interface Options {
   out?: string;
   diff?: string;
   "require-secrets"?: boolean;
+  charts?: boolean;
   help?: boolean;
 }
 
@@ -62,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: "string" },
         diff: { type: "string" },
         "require-secrets": { type: "boolean" },
+        charts: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -93,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     const baseline = options.diff !== undefined ? loadBaseline(options.diff, options.stack, cwd) : undefined;
     const run = await runProgram(config);
     const files = renderFiles(run);
+    if (options.charts) for (const [file, text] of await clusterFiles(run)) files.set(file, text);
     const resources = JSON.parse(files.get("resources.json")!) as Entry[];
     const diff = baseline && diffResources(baseline.resources, resources, config.settings.prefix);
     const diffText = diff && formatDiff(diff, baseline.label, resources, config.settings);
