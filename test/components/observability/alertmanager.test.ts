@@ -126,9 +126,7 @@ describe("alertmanager configuration", () => {
         dingtalk: { enabled: true },
         msteams: { enabled: true },
       };
-      for (const key of ["smtpPassword", "wechatApiSecret", "dingtalkWebhookUrl", "teamsWebhookUrl"]) {
-        c[`aiwp-estate:${key}`] = { secure: "v1:c2VjcmV0:eA==" };
-      }
+      // The receivers' secrets stay unset: the offline render stands placeholders in for absent secrets.
     });
     const config = yaml.load(renderFiles(run).get("alertmanager/alertmanager.yaml")!) as Config;
     const critical = config.receivers.find((r: Config) => r.name === "critical");
