@@ -15,7 +15,7 @@ import { KeyVault } from "./components/keyVault";
 import { KubernetesProvider } from "./components/kubernetesProvider";
 import { LogAnalytics } from "./components/logAnalytics";
 import { Mesh } from "./components/mesh";
-import { Namespaces, appEgressRules } from "./components/namespaces";
+import { Namespaces } from "./components/namespaces";
 import { Alerting } from "./components/observability/alerting";
 import { PrometheusStack } from "./components/observability/prometheusStack";
 import { Tracing } from "./components/observability/tracing";
@@ -34,10 +34,13 @@ import {
 import { effectiveCluster } from "./lib/drActive";
 import { loadStackSettings } from "./settings";
 
+import { clusterWiring } from "./lib/wiring/cluster";
 export = async () => {
   const { settings, secrets } = loadStackSettings();
   const prefix = stackPrefix(settings);
   const tags = standardTags(settings);
+  // Who may talk to whom in the cluster: checked (unknown workloads or ports, contradictions) before anything is declared.
+  const wiring = clusterWiring(settings);
 
   // Azure foundation
   const groups = new ResourceGroups(prefix, { prefix, location: settings.location, tags });
@@ -129,10 +132,7 @@ export = async () => {
   const appNs = appNamespace(settings);
   const namespaces = new Namespaces(`${prefix}-namespaces`, {
     appNamespace: appNs,
-    appEgress: appEgressRules(settings.network.addressSpace, [
-      settings.network.podCidr,
-      settings.network.serviceCidr,
-    ]),
+    wiring,
     provider: k8sProvider,
   });
   const nsReady = Object.values(namespaces.namespaces);
@@ -173,7 +173,8 @@ export = async () => {
     customDomain: settings.edge.customDomain,
     healthProbePath: settings.edge.healthProbePath,
     tlsSecretName: certManager.tlsSecretName,
-    appNamespace: appNs,
+    wiring,
+    frontDoorSubscriptionId: client.subscriptionId,
     provider: k8sProvider,
     dependsOn: nsReady,
   });

@@ -187,4 +187,45 @@ describe("observability rules", () => {
     assert.notEqual(old.status, 0, "tests generated from the old threshold must fail on the new rules");
     assert.match(old.output, /CanaryHighErrorRate fires 2m after the canary's 5xx ratio reaches 10%/);
   });
+
+  // The generated series come from the telemetry contract, not from the rules: a rule that selects a label
+  // the stored series do not carry (or a value in a form Prometheus 3 does not store) fails its test.
+  for (const [fault, edit, expectedFailure] of [
+    [
+      "flagger_canary_weight selected by name instead of workload",
+      (e: string) => e.replace(/flagger_canary_weight\{([^}]*)workload=/g, "flagger_canary_weight{$1name="),
+      /CanaryTrafficAllocationAbnormal fires/,
+    ],
+    [
+      'an integer le (Prometheus 3 stores le="250.0")',
+      (e: string) => e.replace(/le="(\d+)\.0"/g, 'le="$1"'),
+      /SLOLatencyFastBurn pages/,
+    ],
+    [
+      "kube-state-metrics series selected by a pod label they do not carry",
+      (e: string) =>
+        e.replace(
+          /kube_deployment_status_replicas_available\{/g,
+          'kube_deployment_status_replicas_available{pod=~"api-gateway-.+", ',
+        ),
+      /CanaryUnhealthyInstances fires/,
+    ],
+    [
+      "Flagger's status read from another job",
+      (e: string) => e.replace(/flagger_canary_status\{job="[^"]*"/g, 'flagger_canary_status{job="flagger"'),
+      /CanaryRolledBack fires/,
+    ],
+  ] as const) {
+    it(`a rule with ${fault} fails its generated test`, async function () {
+      const promtool = requireTool(this, "promtool");
+      const run = await rendered("prod");
+      const groups = renderedGroups(run);
+      const broken = groups.map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r, expr: edit(r.expr) })) }));
+      assert.notDeepEqual(broken, groups, "the edit changes the rules");
+      const [suite] = ruleTestSuites(run.config.settings, broken, "rules.yaml", ["api-gateway"]);
+      const result = runSuites(promtool, [{ ...suite, groups: rulesOfService(broken, "api-gateway") }])[0];
+      assert.notEqual(result.status, 0, "the broken rule must fail");
+      assert.match(result.output, expectedFailure);
+    });
+  }
 });
