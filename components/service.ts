@@ -10,11 +10,8 @@ import * as k8s from "@pulumi/kubernetes";
 import { durationSeconds, formatDuration } from "../lib/duration";
 import {
   CODE_EXECUTION_POOL,
-  GATEWAY_SERVICE_ACCOUNT,
-  LOADTESTER_SERVICE_ACCOUNT,
   LOADTESTER_URL,
   MONITORING_SELECTOR,
-  PROMETHEUS_SERVICE_ACCOUNT,
   PROMETHEUS_URL,
   PUBLIC_GATEWAY,
 } from "../lib/names";
@@ -24,6 +21,8 @@ import { DATA_ENDPOINTS_CONFIGMAP } from "./dataEndpoints";
 import { METRIC_TEMPLATES } from "./metricTemplates";
 import { ISTIO_MTLS_SCRAPE } from "./observability/prometheusStack";
 import { WorkloadIdentity, type RoleGrant } from "./workloadIdentity";
+import { platformWorkloads, serviceInboundFlows } from "../lib/wiring/cluster";
+import { authorizationRules as wiringAuthorizationRules } from "../lib/wiring/layers";
 
 /** The port every Service (and Flagger's generated Services) listens on. */
 export const SERVICE_PORT = 80;
@@ -357,56 +356,13 @@ export function scaledObjectSpec(
  * 15020, which calls the app over localhost, outside Envoy's inbound listener. The envoy-stats scrape of
  * the merged endpoint uses the same port 15020, which Istio excludes from inbound capture.
  */
-export function authorizationRules(namespace: string, svc: ServiceSettings): Record<string, unknown>[] {
-  const rules: Record<string, unknown>[] = [];
-  if (svc.exposed) {
-    const paths = svc.route === "/" ? undefined : [svc.route, `${svc.route}/*`];
-    rules.push({
-      from: [
-        {
-          source: {
-            principals: [principal(GATEWAY_SERVICE_ACCOUNT.namespace, GATEWAY_SERVICE_ACCOUNT.name)],
-          },
-        },
-      ],
-      ...(paths ? { to: [{ operation: { paths } }] } : {}),
-    });
-  }
-  if (svc.callers.length > 0) {
-    const operations = svc.allowedPaths.map((p) => ({
-      operation: {
-        ...(p.methods.length ? { methods: p.methods } : {}),
-        ...(p.paths.length ? { paths: p.paths } : {}),
-      },
-    }));
-    rules.push({
-      from: [{ source: { principals: svc.callers.map((caller) => principal(namespace, caller)) } }],
-      ...(operations.length ? { to: operations } : {}),
-    });
-  }
-  rules.push({
-    from: [
-      {
-        source: {
-          principals: [principal(PROMETHEUS_SERVICE_ACCOUNT.namespace, PROMETHEUS_SERVICE_ACCOUNT.name)],
-        },
-      },
-    ],
-    to: [{ operation: { methods: ["GET"], paths: [METRICS_ENDPOINT.path] } }],
-  });
-  if (isProgressive(svc)) {
-    rules.push({
-      from: [
-        {
-          source: {
-            principals: [principal(LOADTESTER_SERVICE_ACCOUNT.namespace, LOADTESTER_SERVICE_ACCOUNT.name)],
-          },
-        },
-      ],
-      to: [{ operation: { methods: ["GET", "HEAD"] } }],
-    });
-  }
-  return rules;
+export function authorizationRules(
+  namespace: string,
+  svc: ServiceSettings,
+  name = "service",
+): Record<string, unknown>[] {
+  // One rule per flow of the wiring table that reaches the service (lib/wiring/cluster.ts serviceInboundFlows).
+  return wiringAuthorizationRules(serviceInboundFlows(name, svc), platformWorkloads(), namespace);
 }
 
 /** The pod template's scheduling: the code-execution pool only for its services, spread over zones and nodes. */
@@ -680,7 +636,7 @@ export class Service extends pulumi.ComponentResource {
         spec: {
           selector: { matchLabels: { [SERVICE_LABEL]: svcName } },
           action: "ALLOW",
-          rules: authorizationRules(namespace, svc),
+          rules: authorizationRules(namespace, svc, svcName),
         },
       },
       k8sOpts,

@@ -203,6 +203,45 @@ describe("GitHub workflows", () => {
       assert.ok(!needsOf(dr.job).includes(prod.id));
     });
 
+    it("prod and dr deploy the commit the release verified, after one shared approval", () => {
+      const prod = upOf("prod");
+      const dr = upOf("dr");
+      const gates = Object.entries(prod.wf.jobs).filter(([, j]) => environmentOf(j) === "release");
+      assert.equal(gates.length, 1, "one approval job in the release environment");
+      const [gateId, gate] = gates[0];
+      const verifyId = needsOf(gate)[0];
+      assert.ok(verifyId && prod.wf.jobs[verifyId], "the approval waits for the verification");
+      for (const { id, job } of [prod, dr]) {
+        assert.ok(needsOf(job).includes(gateId), `${id} waits for the approval`);
+        assert.ok(needsOf(job).includes(verifyId), `${id} reads the verified commit`);
+        const checkout = job.steps.find((st) => actionOf(st) === "actions/checkout");
+        assert.equal(
+          checkout?.with?.ref,
+          `\${{ needs.${verifyId}.outputs.sha }}`,
+          `${id} checks out the verified commit`,
+        );
+      }
+    });
+
+    it("a release tag deploys only a commit on main whose staging deployment succeeded", () => {
+      const { wf } = upOf("prod");
+      const verify = Object.values(wf.jobs).find((j) =>
+        j.steps.some((st) => st.run?.includes("merge-base --is-ancestor")),
+      );
+      assert.ok(verify, "a job checks that the tagged commit is on main");
+      const runs = verify.steps.map((st) => st.run ?? "").join("\n");
+      assert.match(runs, /git merge-base --is-ancestor "\$sha" origin\/main/);
+      assert.match(runs, /deployments\?sha=\$\{SHA\}&environment=staging/);
+      assert.match(runs, /\[ "\$state" = "success" \]/);
+      assert.equal(verify.permissions?.deployments, "read");
+      const staging = upOf("staging");
+      assert.equal(
+        environmentOf(staging.job),
+        "staging",
+        "staging's job records the staging deployment checked here",
+      );
+    });
+
     it("every update runs the policy pack with its stack's config", () => {
       for (const { id, job, step } of ups) {
         const [stack] = stacksOf(job);
@@ -349,6 +388,54 @@ describe("GitHub workflows", () => {
 
     it("workflows default to read-only repository access", () => {
       for (const wf of workflows) assert.deepEqual(wf.permissions, { contents: "read" }, wf.file);
+    });
+  });
+
+  describe("tools", () => {
+    it("every pulumi step installs the CLI version named in .pulumi-version, the SDK's version", () => {
+      const version = fs.readFileSync(path.join(ROOT, ".pulumi-version"), "utf8").trim();
+      const sdk = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).dependencies[
+        "@pulumi/pulumi"
+      ];
+      assert.equal(version, sdk, "the CLI is released with the SDK of the same version");
+      const all = pulumiJobs();
+      assert.ok(all.length >= 6);
+      for (const { wf, id, step } of all) {
+        assert.equal(step.with?.["pulumi-version-file"], ".pulumi-version", `${wf.file} ${id}`);
+        assert.equal(step.with?.["pulumi-version"], undefined, `${wf.file} ${id}: one place only`);
+      }
+    });
+
+    it("every job that runs the policy pack installs its locked dependencies first", () => {
+      const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "policies", "package-lock.json"), "utf8"));
+      const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "policies", "package.json"), "utf8"));
+      assert.deepEqual(
+        lock.packages[""].dependencies,
+        pkg.dependencies,
+        "the lockfile matches policies/package.json",
+      );
+      for (const { wf, id, job, step } of pulumiJobs().filter(({ step: st }) => st.with?.policyPacks)) {
+        const install = job.steps.findIndex(
+          (st) =>
+            st.run?.trim().startsWith("npm ci") &&
+            (st as { "working-directory"?: string })["working-directory"] === "policies",
+        );
+        assert.ok(
+          install >= 0 && install < job.steps.indexOf(step),
+          `${wf.file} ${id} runs npm ci in policies/ before pulumi`,
+        );
+      }
+    });
+
+    it("the pull request's tests fetch their fixtures and read them from AIWP_FIXTURES", () => {
+      const wf = workflows.find((w) => w.file === "pull-request.yml")!;
+      const test = Object.values(wf.jobs).find((j) => j.steps.some((st) => st.run?.trim() === "npm test"))!;
+      const fetch = test.steps.findIndex(
+        (st) => st.run?.trim() === 'scripts/fetch-fixtures.sh "$RUNNER_TEMP/fixtures"',
+      );
+      const npmTest = test.steps.findIndex((st) => st.run?.trim() === "npm test");
+      assert.ok(fetch >= 0 && fetch < npmTest, "fixtures are fetched before npm test");
+      assert.equal(test.steps[npmTest].env?.AIWP_FIXTURES, "${{ runner.temp }}/fixtures");
     });
   });
 

@@ -40,7 +40,13 @@ describe("npm run render", () => {
       const result = await render(["--stack", stack, "--out", out]);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, new RegExp(`Rendered stack ${stack} `));
-      assert.match(result.stdout, /Resources by component:/);
+      assert.match(result.stdout, /Resources by layer: /);
+      assert.ok(
+        result.stdout.indexOf("Rollout plans") < result.stdout.indexOf("Resources by layer"),
+        "plans first",
+      );
+      assert.ok(result.stdout.split("\n").length <= 30, "the summary fits one screen");
+      assert.match(fs.readFileSync(path.join(out, "summary.txt"), "utf8"), /Resources by type:/);
       assert.match(result.stdout, /Rollout plans/);
       assert.match(result.stdout, /api-gateway\s+canary/);
       assert.ok(fs.existsSync(path.join(out, "resources.json")));
