@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as monitor from "@pulumi/azure-native/monitor";
 import type { ClusterSettings, NetworkSettings, PoolSettings } from "../settings";
 import { ROLES, roleDefinitionId } from "./workloadIdentity";
 
@@ -90,6 +91,22 @@ export function clusterName(prefix: string): string {
   return `aks-${prefix}`;
 }
 
+/** The stream Container Insights' data collection rule sends to Log Analytics. */
+export const CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default";
+
+/** Name the CLI gives the Container Insights rule ("MSCI-<region>-<cluster>"), at most 64 characters. */
+export function containerInsightsRuleName(location: string, cluster: string): string {
+  return `MSCI-${location}-${cluster}`.slice(0, 64);
+}
+
+/** The API server's authorized ranges: the operators' ranges plus the cluster's own egress address. */
+export function authorizedRanges(operatorRanges: string[], egressIp: string): string[] {
+  if (!egressIp)
+    throw new Error("the NAT gateway's egress address is unknown: it must join the authorized ranges");
+  const own = `${egressIp}/32`;
+  return operatorRanges.includes(own) ? [...operatorRanges] : [...operatorRanges, own];
+}
+
 export interface ClusterArgs {
   /** Name prefix, "<prefix>-<env>". */
   prefix: string;
@@ -105,8 +122,12 @@ export interface ClusterArgs {
   nodeSubnetId: pulumi.Input<string>;
   /** Subnet of the internal load balancer and the Private Link Service (the cloud provider writes to it). */
   ingressSubnetId: pulumi.Input<string>;
-  /** Log Analytics workspace for Container Insights. */
+  /** Log Analytics workspace for Container Insights and Defender. */
   logAnalyticsWorkspaceId: pulumi.Input<string>;
+  /** The NAT gateway's public address: nodes reach the public API server from it, so it joins the authorized ranges. */
+  egressIp: pulumi.Input<string>;
+  /** Object id of the identity running `pulumi up` (getClientConfig objectId): granted RBAC Cluster Admin. */
+  deployerObjectId: pulumi.Input<string>;
   /** Entra ID tenant of the cluster. */
   tenantId: pulumi.Input<string>;
   /** Tags of every resource. */
@@ -134,6 +155,11 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly getCredentialsCommand: pulumi.Output<string>;
   /** Separate user pools by role. */
   public readonly pools: Record<string, containerservice.AgentPool>;
+  /**
+   * The Azure Kubernetes Service RBAC Cluster Admin grants (deployer and admin groups): the Kubernetes provider
+   * depends on them, since with Azure RBAC and no local accounts nothing else authorizes a Kubernetes call.
+   */
+  public readonly adminGrants: authorization.RoleAssignment[];
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiwp:azure:Cluster", name, {}, opts);
@@ -208,13 +234,28 @@ export class Cluster extends pulumi.ComponentResource {
           loadBalancerSku: "standard",
           outboundType: "userAssignedNATGateway",
         },
+        // With a NAT gateway as outbound type, nodes and konnectivity reach the public API server from the NAT
+        // address, which AKS does not allow by itself (only a Standard load balancer's outbound IP is):
+        // azure-aks-docs api-server-authorized-ip-ranges.md, "add the cluster egress IP address".
         apiServerAccessProfile: api.privateCluster
           ? { enablePrivateCluster: true }
-          : { authorizedIPRanges: api.authorizedIpRanges },
+          : {
+              authorizedIPRanges:
+                api.authorizedIpRanges.length === 0
+                  ? []
+                  : pulumi.output(args.egressIp).apply((ip) => authorizedRanges(api.authorizedIpRanges, ip)),
+            },
         oidcIssuerProfile: { enabled: true },
         securityProfile: {
           workloadIdentity: { enabled: true },
           imageCleaner: { enabled: true, intervalHours: 48 },
+          // Defender for Containers' sensor, reporting to the stack's workspace (mspnp/aks-baseline).
+          defender: settings.defender
+            ? {
+                logAnalyticsWorkspaceResourceId: args.logAnalyticsWorkspaceId,
+                securityMonitoring: { enabled: true },
+              }
+            : undefined,
         },
         addonProfiles: {
           azureKeyvaultSecretsProvider: {
@@ -225,6 +266,7 @@ export class Cluster extends pulumi.ComponentResource {
             enabled: true,
             config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId, useAADAuth: "true" },
           },
+          ...(settings.azurePolicy ? { azurepolicy: { enabled: true } } : {}),
         },
         workloadAutoScalerProfile: { keda: { enabled: true }, verticalPodAutoscaler: { enabled: true } },
         autoUpgradeProfile: {
@@ -235,6 +277,75 @@ export class Cluster extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: subnetGrants, ignoreChanges: CLUSTER_IGNORE_CHANGES },
     );
+
+    // With managed-identity auth the Container Insights agent ships only what a data collection rule
+    // associated with the cluster names; the CLI creates them, declarations must (microsoft/Docker-Provider
+    // scripts/onboarding/aks, hashicorp/terraform-provider-azurerm#21305).
+    const dcr = new monitor.DataCollectionRule(
+      `${name}-container-insights`,
+      {
+        resourceGroupName,
+        location,
+        dataCollectionRuleName: containerInsightsRuleName(location, clusterName(args.prefix)),
+        kind: "Linux",
+        dataSources: {
+          extensions: [
+            {
+              name: "ContainerInsightsExtension",
+              extensionName: "ContainerInsights",
+              streams: [CONTAINER_INSIGHTS_STREAM],
+              extensionSettings: {
+                dataCollectionSettings: {
+                  interval: "1m",
+                  namespaceFilteringMode: "Off",
+                  enableContainerLogV2: true,
+                },
+              },
+            },
+          ],
+        },
+        destinations: {
+          logAnalytics: [{ name: "ciworkspace", workspaceResourceId: args.logAnalyticsWorkspaceId }],
+        },
+        dataFlows: [{ streams: [CONTAINER_INSIGHTS_STREAM], destinations: ["ciworkspace"] }],
+        tags,
+      },
+      { parent: this },
+    );
+    new monitor.DataCollectionRuleAssociation(
+      `${name}-container-insights-association`,
+      {
+        associationName: "ContainerInsightsExtension",
+        resourceUri: this.cluster.id,
+        dataCollectionRuleId: dcr.id,
+        description: "Container Insights data of the cluster to its Log Analytics workspace.",
+      },
+      { parent: this },
+    );
+
+    // Kubernetes access under Azure RBAC comes only from the AKS RBAC roles (learn.microsoft.com/azure/aks/manage-azure-rbac);
+    // Owner and Contributor hold no Kubernetes data actions. New assignments can take up to 5 minutes to apply.
+    const clusterAdmin = subscriptionId.apply((sub) => roleDefinitionId(sub, ROLES.aksRbacClusterAdmin));
+    this.adminGrants = [
+      new authorization.RoleAssignment(
+        `${name}-rbac-admin-deployer`,
+        { principalId: args.deployerObjectId, roleDefinitionId: clusterAdmin, scope: this.cluster.id },
+        { parent: this },
+      ),
+      ...settings.adminGroupObjectIds.map(
+        (group) =>
+          new authorization.RoleAssignment(
+            `${name}-rbac-admin-${group}`,
+            {
+              principalId: group,
+              principalType: "Group",
+              roleDefinitionId: clusterAdmin,
+              scope: this.cluster.id,
+            },
+            { parent: this },
+          ),
+      ),
+    ];
 
     const window = settings.maintenanceWindow;
     for (const configName of ["aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"]) {

@@ -1,7 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as cdn from "@pulumi/azure-native/cdn";
 import * as frontdoor from "@pulumi/azure-native/frontdoor";
-import type { EdgeSettings, Environment } from "../settings";
+import type { EdgeSettings, Environment, Settings } from "../settings";
+
+/**
+ * Region of the resource group that holds the profile, WAF policy and routes. Front Door is global, but its
+ * control plane is managed through that group: prod keeps it out of its primary region so the edge can be
+ * changed (an origin disabled, a route switched) while that region is down.
+ */
+export function frontDoorLocation(
+  s: Pick<Settings, "environment" | "location" | "drLocation"> & { edge: Pick<EdgeSettings, "location"> },
+): string {
+  return s.edge.location ?? (s.environment === "prod" ? s.drLocation : s.location);
+}
 
 /** WAF policy names are letters and digits only. */
 export function wafPolicyName(prefix: string): string {
@@ -43,7 +54,7 @@ export interface FrontDoorArgs {
   prefix: string;
   /** Which environment: prod adds the dr origin at priority 2. */
   environment: Environment;
-  /** Resource group of the profile and WAF policy. */
+  /** Resource group of the profile, WAF policy and routes: in a region other than the primary's (frontDoorLocation). */
   resourceGroupName: pulumi.Input<string>;
   /** Region of the Private Link Service (the cluster's). */
   location: string;
@@ -64,7 +75,9 @@ export interface FrontDoorArgs {
 /**
  * Azure Front Door Premium in front of the internal ingress: a WAF (managed rules, bot protection, rate limit),
  * HTTPS only with a managed certificate on the custom domain, and a Private Link origin so the gateway is
- * reachable from Front Door alone. In prod the dr stack's ingress is the priority-2 origin.
+ * reachable from Front Door alone. In prod the dr stack's ingress is the priority-2 origin, reached through
+ * dr's own Private Link Service: Front Door fails over to it by health probe, with nothing to change in the
+ * primary region.
  */
 export class FrontDoor extends pulumi.ComponentResource {
   public readonly profile: cdn.Profile;
@@ -176,14 +189,13 @@ export class FrontDoor extends pulumi.ComponentResource {
     );
     const origins: cdn.AFDOrigin[] = [primary];
 
+    // Front Door accepts an origin group of Private Link origins or of public ones, never a mix
+    // (learn.microsoft.com/azure/frontdoor/private-link, FAQ): the dr origin is a Private Link origin too, on
+    // dr's own Private Link Service. Priority 2 receives traffic only while the health probes mark the
+    // primary unhealthy (learn.microsoft.com/azure/frontdoor/routing-methods, "Priority-based").
     if (args.environment === "prod") {
-      const drHost: pulumi.Input<string> | undefined = edge.drStackReference
-        ? new pulumi.StackReference(`${name}-dr-stack`, { name: edge.drStackReference }, { parent: this })
-            .requireOutput("frontDoorHostname")
-            .apply(String)
-        : edge.drOriginHostName;
-      if (drHost === undefined)
-        throw new Error("edge.drOriginHostName or edge.drStackReference is required in prod");
+      const dr = edge.drOrigin;
+      if (!dr) throw new Error("edge.drOrigin is required in prod (dr's Private Link Service)");
       origins.push(
         new cdn.AFDOrigin(
           `${name}-origin-dr`,
@@ -192,14 +204,23 @@ export class FrontDoor extends pulumi.ComponentResource {
             profileName,
             originGroupName: originGroup.name,
             originName: "dr",
-            hostName: drHost,
-            originHostHeader: drHost,
+            hostName: dr.ingressAddress,
+            originHostHeader: dr.hostHeader,
             httpsPort: 443,
             httpPort: 80,
             priority: 2,
             weight: 1000,
             enabledState: "Enabled",
             enforceCertificateNameCheck: true,
+            sharedPrivateLinkResource: {
+              privateLink: {
+                id: pulumi
+                  .output(dr.subscriptionId ?? args.subscriptionId)
+                  .apply((sub) => privateLinkServiceId(sub, dr.nodeResourceGroup, dr.privateLinkServiceName)),
+              },
+              privateLinkLocation: dr.location,
+              requestMessage: `Front Door ${args.prefix} to the dr ingress gateway`,
+            },
           },
           { parent: this },
         ),

@@ -53,6 +53,11 @@ export interface KubernetesProviderArgs {
   kubeloginMode: ClusterSettings["kubeloginMode"];
   /** When set, the provider writes manifests to this directory instead of applying them. */
   renderYamlToDirectory?: string;
+  /**
+   * The grants that authorize the provider's identity in the cluster (Cluster.adminGrants): under Azure RBAC
+   * with local accounts disabled every Kubernetes call before them gets 403.
+   */
+  authorizedBy: pulumi.Resource[];
 }
 
 /**
@@ -87,7 +92,7 @@ export class KubernetesProvider extends pulumi.ComponentResource {
         renderYamlToDirectory: args.renderYamlToDirectory,
         enableServerSideApply: true,
       },
-      { parent: this },
+      { parent: this, dependsOn: args.authorizedBy },
     );
     this.registerOutputs({ kubeconfig: this.kubeconfig });
   }

@@ -10,6 +10,8 @@ import {
   RELEASES,
   ingressPrivateLinkServiceName,
 } from "../lib/names";
+import type { ClusterWiring } from "../lib/wiring/cluster";
+import { dataNamespaceDenyRules, permissivePeerAuthentications } from "../lib/wiring/layers";
 import { CHARTS, SYSTEM_POOL, chartSource } from "./charts";
 
 /** Name of the tracing provider declared in meshConfig and selected by the mesh-wide Telemetry. */
@@ -54,8 +56,16 @@ export function istiodValues(replicas: number): Record<string, unknown> {
   };
 }
 
-/** Annotations that make AKS put the gateway on an internal load balancer with a Private Link Service for Front Door. */
-export function privateLinkAnnotations(prefix: string, loadBalancerIp: string): Record<string, string> {
+/**
+ * Annotations that make AKS put the gateway on an internal load balancer with a Private Link Service for Front Door.
+ * The service is visible only to the subscription that hosts Front Door, the stack's own (cloud-provider-azure
+ * reads azure-pls-visibility as a space-separated list of subscription IDs, "*" being every subscription).
+ */
+export function privateLinkAnnotations(
+  prefix: string,
+  loadBalancerIp: string,
+  frontDoorSubscriptionId: pulumi.Input<string>,
+): Record<string, pulumi.Input<string>> {
   const a = "service.beta.kubernetes.io";
   return {
     [`${a}/azure-load-balancer-internal`]: "true",
@@ -66,7 +76,7 @@ export function privateLinkAnnotations(prefix: string, loadBalancerIp: string): 
     [`${a}/azure-pls-name`]: ingressPrivateLinkServiceName(prefix),
     [`${a}/azure-pls-ip-configuration-subnet`]: INGRESS_SUBNET_NAME,
     [`${a}/azure-pls-proxy-protocol`]: "false",
-    [`${a}/azure-pls-visibility`]: "*",
+    [`${a}/azure-pls-visibility`]: frontDoorSubscriptionId,
   };
 }
 
@@ -75,12 +85,13 @@ export function gatewayValues(
   prefix: string,
   loadBalancerIp: string,
   gateway: MeshSettings["gateway"],
+  frontDoorSubscriptionId: pulumi.Input<string>,
 ): Record<string, unknown> {
   return {
     labels: { ...GATEWAY_SELECTOR },
     service: {
       type: "LoadBalancer",
-      annotations: privateLinkAnnotations(prefix, loadBalancerIp),
+      annotations: privateLinkAnnotations(prefix, loadBalancerIp, frontDoorSubscriptionId),
       externalTrafficPolicy: "Local",
     },
     autoscaling: {
@@ -123,8 +134,10 @@ export interface MeshArgs {
   healthProbePath: string;
   /** Secret (in NAMESPACES.ingress) holding the gateway certificate, written by cert-manager. */
   tlsSecretName: string;
-  /** The application namespace: the only one allowed to reach the data services. */
-  appNamespace: string;
+  /** The cluster's wiring table: its plain-text exceptions and the data namespace's DENY rules come from it. */
+  wiring: ClusterWiring;
+  /** Subscription of the Front Door profile (the stack's own): the only one that sees the Private Link Service. */
+  frontDoorSubscriptionId: pulumi.Input<string>;
   /** Kubernetes provider of the cluster. */
   provider: k8s.Provider;
   /** Resources the releases wait for (the namespaces). */
@@ -175,7 +188,12 @@ export class Mesh extends pulumi.ComponentResource {
         ...chartSource(CHARTS.gateway),
         name: RELEASES.gateway,
         namespace: NAMESPACES.ingress,
-        values: gatewayValues(args.prefix, args.loadBalancerIp, args.mesh.gateway),
+        values: gatewayValues(
+          args.prefix,
+          args.loadBalancerIp,
+          args.mesh.gateway,
+          args.frontDoorSubscriptionId,
+        ),
       },
       { ...childOpts, dependsOn: [this.istiod] },
     );
@@ -215,19 +233,12 @@ export class Mesh extends pulumi.ComponentResource {
     cr("mtls-strict", "security.istio.io/v1", "PeerAuthentication", NAMESPACES.istio, "default", {
       mtls: { mode: "STRICT" },
     });
-    for (const exception of args.mesh.permissiveExceptions) {
-      cr(
-        `mtls-permissive-${exception.namespace}-${exception.workload}`,
-        "security.istio.io/v1",
-        "PeerAuthentication",
-        exception.namespace,
-        `permissive-${exception.workload}`,
-        { selector: { matchLabels: { app: exception.workload } }, mtls: { mode: "PERMISSIVE" } },
-        {
-          labels: { "aiwp.io/mtls-exception": "true" },
-          annotations: { "aiwp.io/mtls-exception-reason": exception.reason },
-        },
-      );
+    // Plain text only where the wiring table needs it: a client without a sidecar that must reach a meshed port.
+    for (const pa of permissivePeerAuthentications(args.wiring)) {
+      cr(`mtls-${pa.name}`, "security.istio.io/v1", "PeerAuthentication", pa.namespace, pa.name, pa.spec, {
+        labels: { "aiwp.io/mtls-exception": "true" },
+        annotations: { "aiwp.io/mtls-exception-reason": pa.reason },
+      });
     }
 
     cr(
@@ -269,34 +280,14 @@ export class Mesh extends pulumi.ComponentResource {
         ],
       },
     );
-    // Data services accept mesh traffic only from the application namespace (and RabbitMQ's own peers).
+    // Data services accept mesh identities only from the namespaces the wiring table brings there.
     cr(
       "rabbitmq-namespace-only",
       "security.istio.io/v1",
       "AuthorizationPolicy",
       NAMESPACES.rabbitmq,
       "deny-other-namespaces",
-      {
-        action: "DENY",
-        // Besides the application: the queue itself, Prometheus (scrapes with its mesh certificate) and the
-        // cluster and topology operators (management API), which are in the mesh for that reason.
-        rules: [
-          {
-            from: [
-              {
-                source: {
-                  notNamespaces: [
-                    args.appNamespace,
-                    NAMESPACES.rabbitmq,
-                    NAMESPACES.monitoring,
-                    NAMESPACES.rabbitmqOperator,
-                  ],
-                },
-              },
-            ],
-          },
-        ],
-      },
+      { action: "DENY", rules: dataNamespaceDenyRules(args.wiring, NAMESPACES.rabbitmq) },
     );
 
     this.registerOutputs({ privateLinkServiceName: this.privateLinkServiceName });

@@ -2,156 +2,45 @@ import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
 import * as privatedns from "@pulumi/azure-native/privatedns";
 import type { NetworkSettings } from "../settings";
+import { ingressLoadBalancerIp } from "../lib/names";
+import type { SecurityRule } from "../lib/nsg";
+import {
+  DENY_ALL_PRIORITY,
+  MANAGEMENT_PORTS,
+  nsgRulesFor,
+  SUBNET_ROLES,
+  type AzurePlacement,
+  type SubnetRole,
+} from "../lib/wiring/azure";
 
-export type SubnetRole = keyof NetworkSettings["subnets"];
-export const SUBNET_ROLES: SubnetRole[] = ["aksNodes", "ingress", "privateEndpoints", "postgres"];
-
-/** Lowest priority a custom NSG rule can have: the explicit deny-all sits there, below every allow. */
-export const DENY_ALL_PRIORITY = 4096;
-
-/** Ports that must never be reachable from the internet. */
-export const MANAGEMENT_PORTS = ["22", "3389"];
-
-/** Azure Managed Redis listens on 10000 (TLS) for its OSS-cluster and Enterprise policies. */
-export const REDIS_PORT = "10000";
+export type { SubnetRole };
+export { SUBNET_ROLES, DENY_ALL_PRIORITY, MANAGEMENT_PORTS };
 
 /** One NSG rule, in the shape of `network.SecurityRuleArgs` with plain values. */
-export interface NsgRule {
-  name: string;
-  priority: number;
-  direction: "Inbound" | "Outbound";
-  access: "Allow" | "Deny";
-  protocol: "Tcp" | "Udp" | "*";
-  sourceAddressPrefix?: string;
-  sourceAddressPrefixes?: string[];
-  sourcePortRange: string;
-  destinationAddressPrefix: string;
-  destinationPortRange?: string;
-  destinationPortRanges?: string[];
-  description: string;
+export type NsgRule = SecurityRule;
+
+/** The stack's address plan as the Azure flow table places its endpoints. */
+export function placementOf(
+  net: Pick<NetworkSettings, "addressSpace" | "subnets" | "podCidr">,
+): AzurePlacement {
+  return {
+    addressSpace: net.addressSpace,
+    subnets: net.subnets,
+    podCidr: net.podCidr,
+    ingressFrontendIp: ingressLoadBalancerIp({ network: net as NetworkSettings }),
+  };
 }
 
-const allow = (
-  name: string,
-  priority: number,
-  source: string | string[],
-  destination: string,
-  ports: string[],
-  description: string,
-  protocol: NsgRule["protocol"] = "Tcp",
-): NsgRule => ({
-  name,
-  priority,
-  direction: "Inbound",
-  access: "Allow",
-  protocol,
-  ...(Array.isArray(source) ? { sourceAddressPrefixes: source } : { sourceAddressPrefix: source }),
-  sourcePortRange: "*",
-  destinationAddressPrefix: destination,
-  ...(ports.length === 1 ? { destinationPortRange: ports[0] } : { destinationPortRanges: ports }),
-  description,
-});
-
 /**
- * Inbound rules of a subnet's NSG: the flows the estate needs and, at the lowest custom priority, an
- * explicit DenyAllInbound that overrides Azure's default AllowVnetInBound. Outbound stays at Azure's
- * defaults; egress to the internet leaves only through the NAT gateway.
+ * A subnet's NSG rules, derived from the Azure flow table (lib/wiring/azure.ts): inbound allows for the flows
+ * that end in the subnet, outbound allows for those that start there, and an explicit DenyAllInbound at 4096
+ * that overrides Azure's default AllowVnetInBound.
  */
-export function nsgRules(role: SubnetRole, net: Pick<NetworkSettings, "subnets" | "podCidr">): NsgRule[] {
-  const s = net.subnets;
-  const probes = allow(
-    "AllowAzureLoadBalancerProbes",
-    100,
-    "AzureLoadBalancer",
-    "*",
-    ["*"],
-    "Load balancer health probes.",
-    "*",
-  );
-  const rules: NsgRule[] = [probes];
-  switch (role) {
-    case "aksNodes":
-      rules.push(
-        // Azure CNI overlay keeps pod addresses between nodes, so the pod CIDR is a source as well.
-        allow(
-          "AllowNodesAndPods",
-          200,
-          [s.aksNodes, net.podCidr],
-          s.aksNodes,
-          ["*"],
-          "Node-to-node and pod-to-pod traffic.",
-          "*",
-        ),
-        // The Istio gateway's internal load balancer and Private Link Service NAT addresses live in the ingress subnet.
-        allow(
-          "AllowIngressToGateway",
-          300,
-          s.ingress,
-          s.aksNodes,
-          ["80", "443"],
-          "Ingress (Front Door Private Link) to the Istio gateway pods.",
-        ),
-      );
-      break;
-    case "ingress":
-      rules.push(
-        allow(
-          "AllowFrontDoorPrivateLink",
-          200,
-          s.ingress,
-          s.ingress,
-          ["80", "443"],
-          "Front Door traffic arrives through the Private Link Service, NATed to addresses of this subnet.",
-        ),
-        allow(
-          "AllowNodesToInternalLb",
-          300,
-          s.aksNodes,
-          s.ingress,
-          ["80", "443"],
-          "In-cluster calls to the internal ingress address.",
-        ),
-      );
-      break;
-    case "privateEndpoints":
-      rules.push(
-        allow(
-          "AllowNodesToPrivateEndpoints",
-          200,
-          s.aksNodes,
-          s.privateEndpoints,
-          ["443", REDIS_PORT],
-          "Key Vault, ACR, Search and blob on 443; Azure Managed Redis on 10000.",
-        ),
-      );
-      break;
-    case "postgres":
-      rules.push(
-        allow("AllowNodesToPostgres", 200, s.aksNodes, s.postgres, ["5432"], "AKS nodes to PostgreSQL."),
-        allow(
-          "AllowPostgresReplication",
-          300,
-          s.postgres,
-          s.postgres,
-          ["5432"],
-          "Primary to standby replication (high availability).",
-        ),
-      );
-      break;
-  }
-  rules.push({
-    name: "DenyAllInbound",
-    priority: DENY_ALL_PRIORITY,
-    direction: "Inbound",
-    access: "Deny",
-    protocol: "*",
-    sourceAddressPrefix: "*",
-    sourcePortRange: "*",
-    destinationAddressPrefix: "*",
-    destinationPortRange: "*",
-    description: "Deny by default: everything not allowed above.",
-  });
-  return rules;
+export function nsgRules(
+  role: SubnetRole,
+  net: Pick<NetworkSettings, "addressSpace" | "subnets" | "podCidr">,
+): NsgRule[] {
+  return nsgRulesFor(role, placementOf(net));
 }
 
 /** Private DNS zones of the private endpoints, by the service they serve. */
@@ -280,7 +169,10 @@ export class Network extends pulumi.ComponentResource {
           addressPrefix: settings.subnets[role],
           networkSecurityGroup: { id: nsg.id },
           defaultOutboundAccess: false,
-          natGateway: role === "aksNodes" ? { id: nat.id } : undefined,
+          // Nodes leave through the NAT gateway; so does PostgreSQL, whose Entra ID authentication calls Entra ID.
+          natGateway: role === "aksNodes" || role === "postgres" ? { id: nat.id } : undefined,
+          // Flexible Server archives WAL to Azure Storage: keep that path on the Azure backbone.
+          serviceEndpoints: role === "postgres" ? [{ service: "Microsoft.Storage" }] : undefined,
           delegations:
             role === "postgres"
               ? [{ name: "postgres", serviceName: "Microsoft.DBforPostgreSQL/flexibleServers" }]

@@ -24,8 +24,13 @@ export interface RegistryArgs {
   resourceGroupName: pulumi.Input<string>;
   /** Azure region. */
   location: string;
-  /** Paired region; prod keeps a replica there so dr pulls locally. */
+  /** The dr region; prod keeps a replica there, which the dr stack pulls from (`pullFrom`). */
   drLocation: string;
+  /**
+   * Pull from another stack's registry instead of declaring one (dr: prod's, through its replica in this
+   * region): a private endpoint of this VNet to it and AcrPull for this cluster's kubelet.
+   */
+  pullFrom?: { resourceGroup: string; registryName: string; subscriptionId?: string };
   /** Whether the region has zones in use (zone-redundant registry). */
   zoned: boolean;
   /** Object id of the AKS kubelet identity, granted AcrPull. */
@@ -38,14 +43,58 @@ export interface RegistryArgs {
   tags: Record<string, string>;
 }
 
+/** ARM id of a registry. */
+export function registryId(subscriptionId: string, resourceGroup: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerRegistry/registries/${name}`;
+}
+
 /** The stack's container registry: admin user off, reached privately where the SKU allows, AcrPull for nodes. */
 export class Registry extends pulumi.ComponentResource {
-  public readonly registry: containerregistry.Registry;
+  /** The registry this stack declares; undefined when it pulls from another stack's (`pullFrom`). */
+  public readonly registry?: containerregistry.Registry;
   public readonly loginServer: pulumi.Output<string>;
   public readonly registryId: pulumi.Output<string>;
 
   constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiwp:azure:Registry", name, {}, opts);
+    const subscriptionId = authorization.getClientConfigOutput({ parent: this }).subscriptionId;
+    const acrPull = (scope: pulumi.Input<string>) =>
+      new authorization.RoleAssignment(
+        `${name}-kubelet-acrpull`,
+        {
+          principalId: args.kubeletObjectId,
+          principalType: "ServicePrincipal",
+          roleDefinitionId: subscriptionId.apply((sub) => roleDefinitionId(sub, ROLES.acrPull)),
+          scope,
+        },
+        { parent: this },
+      );
+    if (args.pullFrom) {
+      const source = args.pullFrom;
+      // A geo-replicated Premium registry serves pulls from its replica in the client's region, also while its
+      // home region is down; the private endpoint maps the login and every regional data endpoint into this VNet.
+      const id = pulumi
+        .output(source.subscriptionId ?? subscriptionId)
+        .apply((sub) => registryId(sub, source.resourceGroup, source.registryName));
+      privateEndpoint(
+        `${name}-pe`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          location: args.location,
+          subnetId: args.privateEndpointSubnetId,
+          targetId: id,
+          groupId: "registry",
+          privateDnsZoneId: args.privateDnsZoneId,
+          tags: args.tags,
+        },
+        this,
+      );
+      acrPull(id);
+      this.loginServer = pulumi.output(`${source.registryName}.azurecr.io`);
+      this.registryId = id;
+      this.registerOutputs({ loginServer: this.loginServer, registryId: this.registryId });
+      return;
+    }
     const sku = registrySku(args.environment);
     const premium = sku === "Premium";
     this.registry = new containerregistry.Registry(
@@ -97,17 +146,7 @@ export class Registry extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    const subscriptionId = authorization.getClientConfigOutput({ parent: this }).subscriptionId;
-    new authorization.RoleAssignment(
-      `${name}-kubelet-acrpull`,
-      {
-        principalId: args.kubeletObjectId,
-        principalType: "ServicePrincipal",
-        roleDefinitionId: subscriptionId.apply((sub) => roleDefinitionId(sub, ROLES.acrPull)),
-        scope: this.registry.id,
-      },
-      { parent: this },
-    );
+    acrPull(this.registry.id);
     this.loginServer = this.registry.loginServer;
     this.registryId = this.registry.id;
     this.registerOutputs({ loginServer: this.loginServer, registryId: this.registryId });

@@ -13,6 +13,12 @@ export const ROLES = {
   searchIndexDataContributor: "8ebe5a00-799e-43f5-93ac-243d3dce84a7",
   contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
   reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+  /** Kubernetes data-plane admin of the whole cluster under Azure RBAC (every namespace, CRDs, Helm releases). */
+  aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+  /** The listClusterUserCredential action: fetch the Entra ID kubeconfig (no Kubernetes rights by itself). */
+  aksClusterUser: "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+  /** Kubernetes read-only access under Azure RBAC (no Secrets). */
+  aksRbacReader: "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
 } as const;
 
 /** The audience AKS workload identity tokens are exchanged for. */

@@ -1,4 +1,5 @@
 /** The service catalogue (ESTATE section 4) at prod figures; `defaults.ts` scales it per environment. */
+import type { AccessEntry } from "../lib/access";
 import type { Strategy } from "../lib/rollout";
 
 export interface CatalogueEntry {
@@ -12,9 +13,15 @@ export interface CatalogueEntry {
   autoscaler: "hpa" | "keda";
   callers: string[];
   team: string;
+  /** Azure data resources the service calls and the role it needs on each (lib/access.ts). */
+  access: AccessEntry[];
 }
 
 const standard = { cpu: ["500m", "2"], memory: ["1Gi", "4Gi"] } as Pick<CatalogueEntry, "cpu" | "memory">;
+
+const secrets: AccessEntry = { resource: "keyVault", role: "Key Vault Secrets User" };
+const database: AccessEntry = { resource: "postgres", role: "PostgreSQL Entra principal" };
+const cache: AccessEntry = { resource: "redis", role: "Redis access policy assignment" };
 
 export const CATALOGUE: Record<string, CatalogueEntry> = {
   "api-gateway": {
@@ -29,6 +36,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     team: "platform",
   },
   "auth-service": {
+    access: [secrets, cache],
     ...standard,
     replicas: 3,
     route: "/api/auth",
@@ -41,6 +49,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
   },
   "agent-service": {
     ...standard,
+    access: [secrets, database, cache],
     replicas: 5,
     route: "/api/agents",
     strategy: "abTest",
@@ -53,6 +62,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
   "persona-service": {
     ...standard,
     replicas: 3,
+    access: [secrets, database, cache],
     route: "/api/personas",
     strategy: "canary",
     exposed: true,
@@ -65,6 +75,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     cpu: ["1", "4"],
     memory: ["2Gi", "8Gi"],
     replicas: 5,
+    access: [secrets, database, { resource: "storage", role: "Storage Blob Data Reader" }],
     route: "/api/code-execution",
     strategy: "canary",
     exposed: false,
@@ -78,6 +89,8 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     replicas: 3,
     route: "/api/sql",
     strategy: "canary",
+    // The sandbox runs untrusted code: its identity holds no data-plane role.
+    access: [],
     exposed: true,
     pool: "application",
     autoscaler: "hpa",
@@ -90,6 +103,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     route: "/api/knowledge",
     strategy: "canary",
     exposed: true,
+    access: [secrets, database],
     pool: "application",
     autoscaler: "hpa",
     callers: ["api-gateway", "agent-service"],
@@ -102,8 +116,14 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     strategy: "canary",
     exposed: true,
     pool: "application",
+    access: [
+      secrets,
+      { resource: "search", role: "Search Index Data Contributor" },
+      { resource: "storage", role: "Storage Blob Data Reader" },
+    ],
     autoscaler: "keda",
     callers: ["api-gateway"],
     team: "workflows",
   },
 };
+    access: [secrets, database, cache, { resource: "storage", role: "Storage Blob Data Contributor" }],

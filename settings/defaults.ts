@@ -61,6 +61,7 @@ function servicesFor(env: Environment): JsonObject {
       pool: entry.pool,
       autoscaler: entry.autoscaler,
       team: entry.team,
+      access: entry.access.map((a) => ({ resource: a.resource, role: a.role })),
       callers: entry.callers,
       allowedPaths: [],
       canary: {},
@@ -109,6 +110,9 @@ export function defaultsFor(env: Environment): JsonObject {
       apiServer: { privateCluster: false, authorizedIpRanges: [] },
       adminGroupObjectIds: [],
       kubeloginMode: "azurecli",
+      // Microsoft Defender for Containers and the Azure Policy add-on (mspnp/aks-baseline) outside dev.
+      defender: env !== "dev",
+      azurePolicy: env !== "dev",
       logRetentionDays: prodLike ? 90 : 30,
       drActive: false,
       pools: {
@@ -179,7 +183,24 @@ export function defaultsFor(env: Environment): JsonObject {
       istiodReplicas: env === "dev" ? 1 : 2,
       gateway: { minReplicas: env === "dev" ? 1 : 3, maxReplicas: env === "dev" ? 2 : 10 },
       tracingSamplePercent: env === "dev" ? 100 : env === "staging" ? 10 : 1,
-      permissiveExceptions: [],
+      // Port-level plain text where a client without a sidecar must reach a meshed server (lib/wiring/cluster.ts
+      // checks every such flow has one); everything else stays STRICT.
+      permissiveExceptions: [
+        {
+          namespace: "istio-system",
+          workload: "loadtester",
+          port: 8080,
+          reason:
+            "Flagger (no sidecar) calls the load tester's webhooks; the maintainers' answer to STRICT mTLS (fluxcd/flagger#239)",
+        },
+        {
+          namespace: "rabbitmq",
+          workload: "workflow-queue",
+          port: 5672,
+          reason:
+            "KEDA's operator (AKS add-on in kube-system, no sidecar) reads the queue length over AMQP with the application user's password",
+        },
+      ],
     },
     observability: {
       prometheus: {
@@ -281,3 +302,4 @@ export function defaultsFor(env: Environment): JsonObject {
       // Timing from fault onset (lib/flaggerTiming.ts): outside dev a 15s tick, 3 failed checks and a 60s
       // progress deadline keep every directly checked failure within 120 s; no holds unless the stack sets them.
 }
+    registry: {},

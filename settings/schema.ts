@@ -3,6 +3,7 @@
  * never passes silently. Defaults are not filled here but in `defaults.ts`, per environment, before parsing.
  */
 import { z } from "zod";
+import { ACCESS_ROLE_NAMES, DATA_RESOURCES } from "../lib/access";
 import { DURATION_PATTERN } from "../lib/duration";
 
 export const ENVIRONMENTS = ["dev", "staging", "prod", "dr"] as const;
@@ -74,7 +75,12 @@ export const clusterSchema = z.strictObject({
   }),
   adminGroupObjectIds: z.array(uuid),
   kubeloginMode: z.enum(["azurecli", "workloadidentity", "spn", "msi"]),
+  /** Entra ID groups granted Azure Kubernetes Service RBAC Cluster Admin on the cluster (required outside dev). */
   renderYamlToDirectory: z.string().min(1).optional(),
+  /** Microsoft Defender for Containers sensor on the cluster (reports to the stack's Log Analytics workspace). */
+  defender: z.boolean(),
+  /** The Azure Policy add-on (Gatekeeper) on the cluster. */
+  azurePolicy: z.boolean(),
   pools: z.strictObject({
     system: pool,
     application: pool,
@@ -96,10 +102,30 @@ export const edgeSchema = z.strictObject({
   dnsZoneName: hostname.optional(),
   /** Resource group of that DNS zone. */
   dnsZoneResourceGroup: z.string().min(1),
-  drOriginHostName: hostname.optional(),
-  drStackReference: z
+  /**
+   * Region of the resource group holding the Front Door profile, its WAF policy and routes: not the primary's,
+   * so the edge stays manageable while that region is down. Default: drLocation in prod, location elsewhere.
+   */
+  location: z
     .string()
-    .regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, 'must be "org/project/stack"')
+    .regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "westeurope"')
+    .optional(),
+  /** prod only: the dr stack's ingress, reached through dr's own Private Link Service as the priority-2 origin. */
+  drOrigin: z
+    .strictObject({
+      /** dr's AKS node resource group, where its cloud provider creates the Private Link Service. */
+      nodeResourceGroup: z.string().min(1),
+      /** Name of dr's ingress Private Link Service (lib/names ingressPrivateLinkServiceName of dr's prefix). */
+      privateLinkServiceName: z.string().min(1),
+      /** Region of dr's Private Link Service (dr's location). */
+      location: z.string().regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "westeurope"'),
+      /** dr's internal ingress address (lib/names ingressLoadBalancerIp of dr's ingress subnet). */
+      ingressAddress: ipv4,
+      /** Host header and certificate name Front Door sends to dr's gateway: dr's edge.customDomain. */
+      hostHeader: hostname,
+      /** Subscription of the dr stack. Default: this stack's. */
+      subscriptionId: uuid.optional(),
+    })
     .optional(),
 });
 
@@ -188,7 +214,13 @@ export const meshSchema = z.strictObject({
   }),
   /** Workloads allowed to accept plain-text traffic, each with the reason. */
   permissiveExceptions: z.array(
-    z.strictObject({ namespace: dnsLabel, workload: dnsLabel, reason: z.string().min(10, "must say why") }),
+    z.strictObject({
+      namespace: dnsLabel,
+      workload: dnsLabel,
+      /** Only this container port accepts plain text (port-level PERMISSIVE); absent: every port. */
+      port: z.number().int().min(1).max(65535).optional(),
+      reason: z.string().min(10, "must say why"),
+    }),
   ),
 });
 
@@ -320,6 +352,8 @@ export const serviceSchema = z.strictObject({
   progressDeadlineSeconds: z.number().int().min(10, "must be at least 10"),
   /** Expected time for a new pod to become Ready (image pull, start-up, readiness), for the rollout plan. */
   podReadySeconds: posInt,
+  /** The access matrix: Azure data resources the service calls and the role its workload identity needs on each. */
+  access: z.array(z.strictObject({ resource: z.enum(DATA_RESOURCES), role: z.enum(ACCESS_ROLE_NAMES) })),
   /** Hold per canary weight ("5": "12h"): the weight is kept at least this long before the next step. */
   holds: z.record(z.string().regex(/^[0-9]+$/, 'must be a canary weight such as "5"'), duration).optional(),
   /** Blue-green only: mirror this percentage of live traffic to the new version during its iterations. */
@@ -405,4 +439,20 @@ export type AlertSettings = Settings["observability"]["alerts"];
 export type DeliverySettings = Settings["delivery"];
 export type CanarySettings = z.infer<typeof canarySchema>;
 export type ServiceSettings = z.infer<typeof serviceSchema>;
+  registry: z.strictObject({
+    /**
+     * dr only: pull from prod's geo-replicated registry (its replica in this region) through a private endpoint
+     * of this VNet, instead of a registry of its own that nothing fills.
+     */
+    pullFrom: z
+      .strictObject({
+        resourceGroup: z.string().min(1),
+        registryName: z
+          .string()
+          .regex(/^[a-z0-9]{5,50}$/, "must be a registry name (5-50 lowercase letters and digits)"),
+        /** Subscription of that registry. Default: this stack's. */
+        subscriptionId: uuid.optional(),
+      })
+      .optional(),
+  }),
 export type BackupSettings = Settings["backup"];

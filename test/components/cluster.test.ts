@@ -138,13 +138,18 @@ describe("cluster", () => {
     }
   });
 
-  it("prod: the API server accepts only the authorized ranges; a private cluster drops them", async () => {
-    const { cluster } = await clusterOf("prod");
-    assert.deepEqual(cluster.apiServerAccessProfile, { authorizedIPRanges: ["203.0.113.0/24"] });
-    const run = await renderWith("prod", (c) => {
+  it("prod: the API server accepts the authorized ranges and the cluster's own NAT egress address; a private cluster drops them", async () => {
+    const { cluster, run } = await clusterOf("prod");
+    // Without the NAT address the nodes could not register (outbound type userAssignedNATGateway).
+    assert.deepEqual(cluster.apiServerAccessProfile, {
+      authorizedIPRanges: ["203.0.113.0/24", `${run.outputs.egressIp}/32`],
+    });
+    const privateRun = await renderWith("prod", (c) => {
       c["aiwp-estate:cluster"].apiServer = { privateCluster: true, authorizedIpRanges: [] };
     });
-    assert.deepEqual(ofType(run, CLUSTER)[0].inputs.apiServerAccessProfile, { enablePrivateCluster: true });
+    assert.deepEqual(ofType(privateRun, CLUSTER)[0].inputs.apiServerAccessProfile, {
+      enablePrivateCluster: true,
+    });
   });
 
   it("the control-plane identity is Network Contributor on the node and ingress subnets before the cluster exists", async () => {
@@ -176,6 +181,8 @@ describe("cluster", () => {
           nodeSubnetId: "/subnets/nodes",
           ingressSubnetId: "/subnets/ingress",
           logAnalyticsWorkspaceId: "/workspaces/probe",
+          egressIp: "20.0.0.10",
+          deployerObjectId: "00000000-0000-4000-8000-00000000d001",
           tenantId: "tenant",
           tags: {},
         },
@@ -201,6 +208,44 @@ describe("cluster", () => {
       assert.deepEqual(p.ignoreChanges, ["count"]);
       assert.equal(p.props.enableAutoScaling, true);
     }
+  });
+
+  it("dev: an unrestricted API server stays unrestricted (the egress address alone would lock operators out)", async () => {
+    const { cluster } = await clusterOf("dev");
+    assert.deepEqual(cluster.apiServerAccessProfile, { authorizedIPRanges: [] });
+  });
+
+  it("prod: Container Insights has its data collection rule (to the workspace) and the rule's association with the cluster", async () => {
+    const { run, cluster } = await clusterOf("prod");
+    const [rule] = ofType(run, "azure-native:monitor:DataCollectionRule");
+    assert.equal(rule.inputs.dataCollectionRuleName, `MSCI-eastus-${cluster.resourceName}`);
+    const extension = (rule.inputs.dataSources as any).extensions[0];
+    assert.equal(extension.extensionName, "ContainerInsights");
+    assert.deepEqual(extension.streams, ["Microsoft-ContainerInsights-Group-Default"]);
+    const [destination] = (rule.inputs.destinations as any).logAnalytics;
+    assert.equal(
+      destination.workspaceResourceId,
+      cluster.addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID,
+    );
+    assert.deepEqual(rule.inputs.dataFlows, [
+      { streams: ["Microsoft-ContainerInsights-Group-Default"], destinations: [destination.name] },
+    ]);
+    const [association] = ofType(run, "azure-native:monitor:DataCollectionRuleAssociation");
+    assert.match(
+      String(association.inputs.resourceUri),
+      new RegExp(`/managedClusters/${cluster.resourceName}$`),
+    );
+    assert.match(String(association.inputs.dataCollectionRuleId), /dataCollectionRules\/MSCI-/);
+  });
+
+  it("prod: Defender for Containers reports to the workspace and the Azure Policy add-on is on; dev has neither", async () => {
+    const { cluster } = await clusterOf("prod");
+    assert.equal(cluster.securityProfile.defender.securityMonitoring.enabled, true);
+    assert.match(cluster.securityProfile.defender.logAnalyticsWorkspaceResourceId, /workspaces\//);
+    assert.deepEqual(cluster.addonProfiles.azurepolicy, { enabled: true });
+    const dev = await clusterOf("dev");
+    assert.equal(dev.cluster.securityProfile.defender, undefined);
+    assert.equal(dev.cluster.addonProfiles.azurepolicy, undefined);
   });
 
   it("exports a kubelogin credentials command, never --admin", async () => {

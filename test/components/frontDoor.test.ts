@@ -50,13 +50,61 @@ describe("front door", () => {
     assert.equal(primary.hostName, "10.0.16.10");
   });
 
-  it("prod lists the dr ingress as the priority-2 origin; dev has the primary only", async () => {
-    const prod = inputs(await rendered("prod"), "azure-native:cdn:AFDOrigin");
-    const dr = prod.find((o) => o.originName === "dr")!;
+  it("prod's priority-2 origin is dr's ingress through dr's own Private Link Service, as the dr stack declares it", async () => {
+    const prodRun = await rendered("prod");
+    const drRun = await rendered("dr");
+    const origins = inputs(prodRun, "azure-native:cdn:AFDOrigin");
+    const dr = origins.find((o) => o.originName === "dr")!;
     assert.equal(dr.priority, 2);
-    assert.equal(dr.hostName, "ingress.dr.aiwp.example.com");
-    assert.equal(dr.sharedPrivateLinkResource, undefined);
+    // No mixed origin group: every origin of the group is a Private Link origin (Front Door rejects a mix).
+    assert.ok(
+      origins.every((o) => o.sharedPrivateLinkResource?.privateLink?.id),
+      "a public origin in the group",
+    );
+    assert.equal(new Set(origins.map((o) => o.originGroupName)).size, 1);
+    // What the dr stack actually publishes: its node resource group, its Private Link Service, its address.
+    const [drCluster] = ofType(drRun, "azure-native:containerservice:ManagedCluster");
+    assert.match(
+      dr.sharedPrivateLinkResource.privateLink.id,
+      new RegExp(
+        `/resourceGroups/${drCluster.inputs.nodeResourceGroup}/providers/Microsoft.Network/privateLinkServices/${ingressPrivateLinkServiceName("aiwp-dr")}$`,
+      ),
+    );
+    assert.equal(dr.sharedPrivateLinkResource.privateLinkLocation, drRun.config.settings.location);
+    assert.equal(dr.hostName, ingressLoadBalancerIp(drRun.config.settings));
+    assert.equal(dr.originHostHeader, drRun.config.settings.edge.customDomain);
     assert.equal(inputs(await rendered("dev"), "azure-native:cdn:AFDOrigin").length, 1);
+  });
+
+  it("prod's profile, WAF policy and routes live in a resource group outside the primary region", async () => {
+    const run = await rendered("prod");
+    const edge = ofType(run, "azure-native:resources:ResourceGroup").find(
+      (g) => g.inputs.resourceGroupName === "rg-aiwp-prod-edge",
+    )!;
+    assert.equal(edge.inputs.location, "westeurope");
+    assert.notEqual(edge.inputs.location, run.config.settings.location);
+    for (const type of [
+      "azure-native:cdn:Profile",
+      "azure-native:frontdoor:Policy",
+      "azure-native:cdn:Route",
+      "azure-native:cdn:AFDOriginGroup",
+    ]) {
+      for (const r of inputs(run, type)) assert.equal(r.resourceGroupName, "rg-aiwp-prod-edge", type);
+    }
+  });
+
+  it("fails over by health probe: priority 1 then 2 in one group that probes both", async () => {
+    const run = await rendered("prod");
+    const [group] = inputs(run, "azure-native:cdn:AFDOriginGroup");
+    assert.ok(group.healthProbeSettings.probeIntervalInSeconds > 0);
+    const origins = inputs(run, "azure-native:cdn:AFDOrigin").sort((a, b) => a.priority - b.priority);
+    assert.deepEqual(
+      origins.map((o) => [o.originName, o.priority, o.enabledState]),
+      [
+        ["primary", 1, "Enabled"],
+        ["dr", 2, "Enabled"],
+      ],
+    );
   });
 
   it("probes origins over HTTPS on the configured path and interval", async () => {

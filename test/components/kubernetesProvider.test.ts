@@ -1,7 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as yaml from "js-yaml";
-import { AKS_SERVER_ID, kubeloginKubeconfig } from "../../components/kubernetesProvider";
-import { mockKubeconfig } from "../../tools/mocks";
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import { AKS_SERVER_ID, KubernetesProvider, kubeloginKubeconfig } from "../../components/kubernetesProvider";
+import { PROJECT } from "../../settings";
+import { mockKubeconfig, mocks } from "../../tools/mocks";
 import { ofType, rendered, renderWith } from "../support/estate";
 
 type Kubeconfig = { users: { name: string; user: Record<string, any> }[] };
@@ -52,6 +55,32 @@ describe("kubernetes provider", () => {
       "--login",
       "workloadidentity",
     ]);
+  });
+
+  it("the provider waits for the AKS RBAC Cluster Admin grants (no Kubernetes call before them)", async () => {
+    const seen: { type: string; dependsOn?: unknown }[] = [];
+    await pulumi.runtime.setMocks(mocks, PROJECT, "prod", false);
+    await pulumi.runtime.runInPulumiStack(async () => {
+      const grant = new authorization.RoleAssignment("admin-grant", {
+        principalId: "p",
+        roleDefinitionId: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+        scope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks",
+      });
+      new KubernetesProvider(
+        "probe",
+        { resourceGroupName: "rg", clusterName: "aks", kubeloginMode: "azurecli", authorizedBy: [grant] },
+        {
+          transformations: [
+            (a) => void seen.push({ type: a.type, dependsOn: a.opts.dependsOn }) as undefined,
+          ],
+        },
+      );
+      return {};
+    });
+    const provider = seen.find((s) => s.type === "pulumi:providers:kubernetes")!;
+    const deps = [provider.dependsOn].flat() as pulumi.Resource[];
+    assert.equal(deps.length, 1);
+    assert.ok(deps[0] instanceof authorization.RoleAssignment);
   });
 
   it("refuses a kubeconfig with client certificates or tokens (admin credentials)", () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { manifest, manifests, ofType, rendered, renderWith } from "../support/estate";
 import { INGRESS_SUBNET_NAME, NAMESPACES, RELEASES } from "../../lib/names";
 import { telemetrySpec } from "../../components/mesh";
+import { MOCK_SUBSCRIPTION } from "../../tools/mocks";
 
 const release = async (stack: "prod" | "dev", name: string) =>
   ofType(await rendered(stack), "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === name)!
@@ -27,33 +28,63 @@ describe("mesh", () => {
     assert.ok(g.values.autoscaling.minReplicas > 1 && g.values.podDisruptionBudget.minAvailable === 1);
   });
 
-  it("mTLS is STRICT mesh-wide", async () => {
-    const pa = manifest(await rendered("prod"), "PeerAuthentication", "default", NAMESPACES.istio);
+  it("mTLS is STRICT mesh-wide; plain text only on the exceptions' ports, each with its reason", async () => {
+    const run = await rendered("prod");
+    const pa = manifest(run, "PeerAuthentication", "default", NAMESPACES.istio);
     assert.equal(pa.spec.mtls.mode, "STRICT");
     assert.equal(pa.spec.selector, undefined);
-    assert.equal(
-      manifests(await rendered("prod"), "PeerAuthentication").filter((p) => p.spec.mtls.mode !== "STRICT")
-        .length,
-      0,
+    const others = manifests(run, "PeerAuthentication").filter((p) => p.metadata.name !== "default");
+    // Port-level only: the load tester's webhook port for Flagger, AMQP for KEDA (both without sidecars).
+    assert.deepEqual(
+      others.map((p) => [
+        p.metadata.namespace,
+        p.spec.selector.matchLabels,
+        p.spec.portLevelMtls,
+        p.spec.mtls,
+      ]),
+      [
+        [NAMESPACES.flagger, { app: "loadtester" }, { "8080": { mode: "PERMISSIVE" } }, undefined],
+        [
+          NAMESPACES.rabbitmq,
+          { "app.kubernetes.io/name": "workflow-queue" },
+          { "5672": { mode: "PERMISSIVE" } },
+          undefined,
+        ],
+      ],
+    );
+    for (const p of others) assert.ok(p.metadata.annotations["aiwp.io/mtls-exception-reason"].length >= 10);
+  });
+
+  it("a permissive exception that names no workload of the wiring table is an error naming the key", async () => {
+    await assert.rejects(
+      renderWith("staging", (c) => {
+        c["aiwp-estate:mesh"] = {
+          ...(c["aiwp-estate:mesh"] ?? {}),
+          permissiveExceptions: [
+            {
+              namespace: "ai-workflow-staging",
+              workload: "legacy-probe",
+              reason: "scraped by an external probe",
+            },
+          ],
+        };
+      }),
+      /mesh\.permissiveExceptions\[0\]: no workload ai-workflow-staging\/legacy-probe/,
     );
   });
 
-  it("a PERMISSIVE exception exists only as configured, labelled with its reason", async () => {
-    const run = await renderWith("staging", (c) => {
-      c["aiwp-estate:mesh"].permissiveExceptions = [
-        {
-          namespace: "ai-workflow-staging",
-          workload: "legacy-probe",
-          reason: "scraped by an external probe without mTLS",
-        },
-      ];
-    });
-    const permissive = manifests(run, "PeerAuthentication").filter((p) => p.spec.mtls.mode === "PERMISSIVE");
-    assert.equal(permissive.length, 1);
-    assert.equal(
-      permissive[0].metadata.annotations["aiwp.io/mtls-exception-reason"],
-      "scraped by an external probe without mTLS",
+  it("without the load tester's exception the stack is refused before anything is declared, naming the flow", async () => {
+    await assert.rejects(
+      renderWith("prod", (c) => {
+        c["aiwp-estate:mesh"] = { ...(c["aiwp-estate:mesh"] ?? {}), permissiveExceptions: [] };
+      }),
+      /wiring required flow "flagger-to-loadtester".*permissiveExceptions/,
     );
+  });
+
+  it("the Private Link Service is visible only to the stack's own subscription, where Front Door lives", async () => {
+    const a = (await release("prod", RELEASES.gateway)).values.service.annotations;
+    assert.equal(a["service.beta.kubernetes.io/azure-pls-visibility"], MOCK_SUBSCRIPTION);
   });
 
   it("Telemetry samples at the stack's rate and never drops the reporter label", async () => {
@@ -78,7 +109,7 @@ describe("mesh", () => {
     assert.ok(deny.rules[0].to[0].operation.notPaths.includes("/health/ready"));
   });
 
-  it("RabbitMQ accepts mesh traffic only from the application namespace", async () => {
+  it("RabbitMQ denies mesh identities of other namespaces; on AMQP only identified ones, so KEDA's plain text passes", async () => {
     const p = manifest(
       await rendered("prod"),
       "AuthorizationPolicy",
@@ -86,11 +117,18 @@ describe("mesh", () => {
       NAMESPACES.rabbitmq,
     ).spec;
     assert.equal(p.action, "DENY");
-    assert.deepEqual(p.rules[0].from[0].source.notNamespaces, [
+    const allowed = [
       "ai-workflow-prod",
-      NAMESPACES.rabbitmq,
       NAMESPACES.monitoring,
+      NAMESPACES.rabbitmq,
       NAMESPACES.rabbitmqOperator,
+    ];
+    assert.deepEqual(p.rules, [
+      { from: [{ source: { notNamespaces: allowed } }], to: [{ operation: { notPorts: ["5672"] } }] },
+      {
+        from: [{ source: { principals: ["*"], notNamespaces: allowed } }],
+        to: [{ operation: { ports: ["5672"] } }],
+      },
     ]);
   });
 });

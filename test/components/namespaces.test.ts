@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { manifests, rendered } from "../support/estate";
 import { NAMESPACES } from "../../lib/names";
+import { clusterWiring } from "../../lib/wiring/cluster";
+import { FLOWS_ANNOTATION } from "../../lib/wiring/layers";
+import { readStackConfig } from "../../tools/harness";
 
 describe("namespaces", () => {
   it("every namespace carries a Pod Security Admission level, restricted for the application", async () => {
@@ -24,25 +27,49 @@ describe("namespaces", () => {
     }
   });
 
-  it("every namespace denies by default; the application namespace denies egress too", async () => {
+  it("every namespace denies by default; the application and RabbitMQ namespaces deny egress too", async () => {
     const run = await rendered("prod");
     const denies = manifests(run, "NetworkPolicy").filter((p) => p.metadata.name === "default-deny");
     const names = manifests(run, "Namespace").map((n) => n.metadata.name);
     assert.deepEqual(denies.map((p) => p.metadata.namespace).sort(), [...names].sort());
-    const app = denies.find((p) => p.metadata.namespace === "ai-workflow-prod")!;
-    assert.deepEqual(app.spec.policyTypes, ["Ingress", "Egress"]);
-    const egress = manifests(run, "NetworkPolicy").filter(
-      (p) => p.metadata.namespace === "ai-workflow-prod" && p.spec.egress,
+    const egressDenied = denies
+      .filter((p) => p.spec.policyTypes.includes("Egress"))
+      .map((p) => p.metadata.namespace);
+    assert.deepEqual(egressDenied.sort(), ["ai-workflow-prod", NAMESPACES.rabbitmq]);
+  });
+
+  it("the allowances are the wiring table's flows: each derived policy names the flow behind each rule", async () => {
+    const run = await rendered("prod");
+    const derived = manifests(run, "NetworkPolicy").filter((p) => p.metadata.name !== "default-deny");
+    const { required } = clusterWiring(readStackConfig("prod").settings).table;
+    const ids = new Set(required.map((f) => f.id));
+    for (const p of derived) {
+      const flows = p.metadata.annotations[FLOWS_ANNOTATION].split(", ");
+      const rules = p.spec.ingress ?? p.spec.egress;
+      assert.equal(flows.length, rules.length, `${p.metadata.namespace}/${p.metadata.name}`);
+      for (const id of flows) assert.ok(ids.has(id), `${id} is a flow of the table`);
+    }
+    // Prometheus admits Flagger (istio-system) and KEDA (kube-system) on 9090: every canary's metric checks.
+    const prometheus = derived.find(
+      (p) => p.metadata.namespace === NAMESPACES.monitoring && p.metadata.name === "wiring-in-prometheus",
+    )!;
+    const fromNamespaces = prometheus.spec.ingress.flatMap((r: any) =>
+      r.from.map((f: any) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]),
     );
-    const text = JSON.stringify(egress);
-    assert.match(text, /kube-dns/);
-    assert.match(text, /15012/);
+    assert.ok(fromNamespaces.includes(NAMESPACES.flagger) && fromNamespaces.includes("kube-system"));
+    // The application's egress reaches DNS, and of istiod only its xDS port.
+    const egress = derived
+      .filter((p) => p.metadata.namespace === "ai-workflow-prod" && p.spec.egress)
+      .flatMap((p) => p.spec.egress);
+    const to = (app: string) =>
+      egress.filter((r: any) =>
+        r.to?.some((t: any) => Object.values(t.podSelector?.matchLabels ?? {}).includes(app)),
+      );
     assert.ok(
-      manifests(run, "NetworkPolicy").some(
-        (p) =>
-          p.metadata.namespace === "ai-workflow-prod" &&
-          JSON.stringify(p.spec.ingress ?? []).includes(NAMESPACES.monitoring),
-      ),
+      to("kube-dns").some((r: any) => r.ports.some((p: any) => p.port === 53 && p.protocol === "UDP")),
     );
+    const istiod = to("istiod").flatMap((r: any) => r.ports.map((p: any) => p.port));
+    assert.ok(istiod.length > 0);
+    assert.deepEqual([...new Set(istiod)], [15012]);
   });
 });

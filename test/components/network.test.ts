@@ -59,6 +59,7 @@ describe("network", () => {
 
   /** prod's subnet plan, for the NSG rule tests. */
   const net = {
+    addressSpace: "10.0.0.0/16",
     subnets: {
       aksNodes: "10.0.0.0/20",
       ingress: "10.0.16.0/24",
@@ -68,9 +69,9 @@ describe("network", () => {
     podCidr: "192.168.0.0/16",
   };
 
-  it("allows only AKS nodes to reach PostgreSQL, on 5432", () => {
+  it("allows only AKS nodes (pods leave SNATed to their node) and the subnet itself to reach PostgreSQL, on 5432", () => {
     const toPg = nsgRules("postgres", net).filter(
-      (r) => r.access === "Allow" && r.destinationPortRange === "5432",
+      (r) => r.direction === "Inbound" && r.access === "Allow" && r.destinationPortRange === "5432",
     );
     assert.deepEqual(toPg.map((r) => r.sourceAddressPrefix).sort(), ["10.0.0.0/20", "10.0.18.0/24"]);
     // The ingress subnet (Front Door's entry) has no path to the database.
@@ -81,22 +82,34 @@ describe("network", () => {
     );
   });
 
-  it("lets Front Door Private Link traffic into the ingress subnet on 443 and load balancer probes everywhere", () => {
-    const ingress = nsgRules("ingress", net);
-    const pls = ingress.find((r) => r.name === "AllowFrontDoorPrivateLink");
-    assert.ok(
-      pls &&
-        pls.destinationPortRanges?.includes("443") &&
-        pls.destinationAddressPrefix === net.subnets.ingress,
-    );
-    for (const role of SUBNET_ROLES) {
-      assert.ok(
-        nsgRules(role, net).some(
-          (r) => r.access === "Allow" && r.sourceAddressPrefix === "AzureLoadBalancer",
-        ),
-        role,
-      );
+  it("lets Private Link traffic reach the gateway's frontend address on the node NSG (floating IP)", () => {
+    const pls = nsgRules("aksNodes", net).find((r) => r.name === "Allow-private-link-to-gateway");
+    assert.equal(pls?.sourceAddressPrefix, net.subnets.ingress);
+    assert.equal(pls?.destinationAddressPrefix, "10.0.16.10");
+    assert.deepEqual(pls?.destinationPortRanges, ["80", "443"]);
+  });
+
+  it("node and pod CIDRs reach each other on every port, both directions of the node NSG", () => {
+    const rules = nsgRules("aksNodes", net);
+    for (const [id, from, to] of [
+      ["nodes-to-pods", net.subnets.aksNodes, net.podCidr],
+      ["pods-to-pods", net.podCidr, net.podCidr],
+      ["pods-to-nodes", net.podCidr, net.subnets.aksNodes],
+    ]) {
+      for (const name of [`Allow-${id}`, `AllowOut-${id}`]) {
+        const r = rules.find((x) => x.name === name);
+        assert.deepEqual(
+          [r?.sourceAddressPrefix, r?.destinationAddressPrefix, r?.destinationPortRange, r?.protocol],
+          [from, to, "*", "*"],
+          name,
+        );
+      }
     }
+  });
+
+  it("opens Redis' OSS-cluster shard ports beside 10000 on the private endpoints NSG", () => {
+    const redis = nsgRules("privateEndpoints", net).find((r) => r.name === "Allow-nodes-to-redis");
+    assert.deepEqual(redis?.destinationPortRanges, ["10000", "8500-8599"]);
   });
 
   it("prod: subnets sit in the address space, have no default outbound access, and nodes egress through the NAT gateway", async () => {
@@ -112,6 +125,9 @@ describe("network", () => {
     const nodes = subnets.find((s) => s.inputs.subnetName === "snet-aksNodes")!;
     assert.match((nodes.inputs.natGateway as Rule).id, /natGateways\//);
     const pg = subnets.find((s) => s.inputs.subnetName === "snet-postgres")!;
+    // Entra ID authentication and WAL archive need a way out: the NAT gateway and a storage service endpoint.
+    assert.match((pg.inputs.natGateway as Rule).id, /natGateways\//);
+    assert.deepEqual(pg.inputs.serviceEndpoints, [{ service: "Microsoft.Storage" }]);
     assert.deepEqual(
       (pg.inputs.delegations as Rule[]).map((d) => d.serviceName),
       ["Microsoft.DBforPostgreSQL/flexibleServers"],

@@ -22,8 +22,39 @@ describe("registry", () => {
     assert.deepEqual((pe[0].inputs.privateLinkServiceConnections as any[])[0].groupIds, ["registry"]);
   });
 
-  it("staging and dr are Premium but not replicated; dev is Standard and public", async () => {
-    for (const stack of ["staging", "dr"] as const) {
+  it("dr pulls from prod's geo-replicated registry through a private endpoint of its VNet, with AcrPull there", async () => {
+    const dr = await rendered("dr");
+    const prod = await rendered("prod");
+    assert.equal(
+      ofType(dr, "azure-native:containerregistry:Registry").length,
+      0,
+      "dr declares no registry nothing fills",
+    );
+    const [prodAcr] = ofType(prod, "azure-native:containerregistry:Registry");
+    // prod's replica sits in dr's region.
+    assert.deepEqual(
+      ofType(prod, "azure-native:containerregistry:Replication").map((r) => r.inputs.location),
+      [dr.config.settings.location],
+    );
+    const pe = ofType(dr, "azure-native:network:PrivateEndpoint").find((p) => p.name.includes("-registry-"))!;
+    const connection = (pe.inputs.privateLinkServiceConnections as any[])[0];
+    assert.match(
+      connection.privateLinkServiceId,
+      new RegExp(
+        `/resourceGroups/rg-aiwp-prod-platform/providers/Microsoft.ContainerRegistry/registries/${prodAcr.inputs.registryName}$`,
+      ),
+    );
+    assert.deepEqual(connection.groupIds, ["registry"]);
+    const pulls = ofType(dr, "azure-native:authorization:RoleAssignment").filter((r) =>
+      String(r.inputs.roleDefinitionId).endsWith(ACR_PULL),
+    );
+    assert.equal(pulls.length, 1);
+    assert.equal(pulls[0].inputs.scope, connection.privateLinkServiceId);
+    assert.equal(dr.outputs.registryLoginServer, `${prodAcr.inputs.registryName}.azurecr.io`);
+  });
+
+  it("staging is Premium but not replicated; dev is Standard and public", async () => {
+    for (const stack of ["staging"] as const) {
       const run = await rendered(stack);
       assert.deepEqual(ofType(run, "azure-native:containerregistry:Registry")[0].inputs.sku, {
         name: "Premium",

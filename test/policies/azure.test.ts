@@ -2,13 +2,17 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { acrAdminUserDisabled } from "../../policies/azure/acrAdminUserDisabled";
+import { aksAuthorizedRangesIncludeEgress } from "../../policies/azure/aksAuthorizedRangesIncludeEgress";
 import { aksAvailabilityZones } from "../../policies/azure/aksAvailabilityZones";
 import { aksAzureRbac } from "../../policies/azure/aksAzureRbac";
+import { aksAzureRbacAdminGranted } from "../../policies/azure/aksAzureRbacAdminGranted";
 import { aksLocalAccountsDisabled } from "../../policies/azure/aksLocalAccountsDisabled";
 import { aksSlaTier } from "../../policies/azure/aksSlaTier";
 import { aksUserPoolAutoscaling } from "../../policies/azure/aksUserPoolAutoscaling";
+import { frontDoorOriginGroupNotMixed } from "../../policies/azure/frontDoorOriginGroupNotMixed";
 import { frontDoorWafManagedRules } from "../../policies/azure/frontDoorWafManagedRules";
 import { frontDoorWafPrevention } from "../../policies/azure/frontDoorWafPrevention";
+import { identityDataAccessGranted } from "../../policies/azure/identityDataAccessGranted";
 import { keyVaultPurgeProtection } from "../../policies/azure/keyVaultPurgeProtection";
 import { keyVaultRbacAuthorization } from "../../policies/azure/keyVaultRbacAuthorization";
 import { nsgNoAnyAnyInbound } from "../../policies/azure/nsgNoAnyAnyInbound";
@@ -380,5 +384,203 @@ describe("policies/azure", () => {
     ]) {
       assert.ok(TAGGABLE_TYPES.has(type), type);
     }
+  });
+
+  // Front Door's documented rule: an origin group holds Private Link origins or public ones, never both.
+  const ORIGIN_TYPE = "azure-native:cdn:AFDOrigin";
+  const plsOrigin = (name: string, pls: string) => ({
+    profileName: "afd-aiwp-prod",
+    originGroupName: "ingress",
+    originName: name,
+    hostName: "10.0.16.10",
+    sharedPrivateLinkResource: {
+      privateLink: {
+        id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/${pls}`,
+      },
+      privateLinkLocation: "eastus",
+    },
+  });
+
+  it("frontdoor-origin-group-not-mixed: Private Link origins together pass; a public origin beside them fails", async () => {
+    const primary = resource(ORIGIN_TYPE, plsOrigin("primary", "aiwp-prod-ingress-pls"), "primary");
+    const dr = resource(ORIGIN_TYPE, plsOrigin("dr", "aiwp-dr-ingress-pls"), "dr");
+    await assertCompliant(frontDoorOriginGroupNotMixed, [primary, dr]);
+    const publicDr = resource(
+      ORIGIN_TYPE,
+      mutate(plsOrigin("dr", "x"), "sharedPrivateLinkResource", undefined),
+      "dr",
+    );
+    await assertViolates(
+      frontDoorOriginGroupNotMixed,
+      [primary, publicDr],
+      /mixes Private Link origins \(primary\) with public ones \(dr\)/,
+    );
+    // A public origin in another group is not a mix.
+    await assertCompliant(frontDoorOriginGroupNotMixed, [
+      primary,
+      resource(ORIGIN_TYPE, mutate(publicDr.inputs, "originGroupName", "static"), "static"),
+    ]);
+  });
+
+  // A public API server with authorized ranges, NAT gateway egress: the cluster's own address must be listed.
+  const natCluster = {
+    resourceName: "aks-aiwp-prod",
+    networkProfile: { outboundType: "userAssignedNATGateway" },
+    apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24", "20.0.0.10/32"] },
+  };
+  const egressResources = (cluster: Record<string, any>, ipAddress?: string) => [
+    resource(CLUSTER_TYPE, cluster, "aks"),
+    resource(
+      "azure-native:network:NatGateway",
+      {
+        natGatewayName: "ng-aiwp-prod",
+        publicIpAddresses: [
+          {
+            id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/publicIPAddresses/pip-aiwp-prod-nat",
+          },
+        ],
+      },
+      "nat",
+    ),
+    resource(
+      "azure-native:network:PublicIPAddress",
+      { publicIpAddressName: "pip-aiwp-prod-nat", ...(ipAddress ? { ipAddress } : {}) },
+      "pip",
+    ),
+  ];
+
+  it("aks-authorized-ranges-include-egress: ranges with the NAT address pass; without it the nodes are locked out", async () => {
+    await assertCompliant(aksAuthorizedRangesIncludeEgress, egressResources(natCluster, "20.0.0.10"));
+    await assertCompliant(aksAuthorizedRangesIncludeEgress, egressResources(natCluster));
+    const operatorsOnly = mutate(natCluster, "apiServerAccessProfile.authorizedIPRanges", ["203.0.113.0/24"]);
+    await assertViolates(
+      aksAuthorizedRangesIncludeEgress,
+      egressResources(operatorsOnly, "20.0.0.10"),
+      /leaves out the NAT gateway address 20\.0\.0\.10/,
+    );
+    await assertViolates(
+      aksAuthorizedRangesIncludeEgress,
+      egressResources(operatorsOnly),
+      /has no \/32 for the NAT gateway address pip-aiwp-prod-nat/,
+    );
+    // A private cluster has no public endpoint to restrict.
+    await assertCompliant(
+      aksAuthorizedRangesIncludeEgress,
+      egressResources(
+        mutate(operatorsOnly, "apiServerAccessProfile.enablePrivateCluster", true),
+        "20.0.0.10",
+      ),
+    );
+  });
+
+  const CLUSTER_ID =
+    "/subscriptions/s/resourceGroups/rg-aiwp-prod-platform/providers/Microsoft.ContainerService/managedClusters/aks-aiwp-prod";
+  const adminGrant = {
+    principalId: "00000000-0000-4000-8000-0000000a0001",
+    principalType: "Group",
+    roleDefinitionId:
+      "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+    scope: CLUSTER_ID,
+  };
+  const rbacCluster = { ...cluster, resourceName: "aks-aiwp-prod" };
+
+  it("aks-azure-rbac-admin-granted: an RBAC Cluster Admin grant on the cluster passes; none, or one on another scope, fails", async () => {
+    const grant = resource("azure-native:authorization:RoleAssignment", adminGrant, "admin");
+    await assertCompliant(aksAzureRbacAdminGranted, [resource(CLUSTER_TYPE, rbacCluster, "aks"), grant]);
+    await assertViolates(
+      aksAzureRbacAdminGranted,
+      [resource(CLUSTER_TYPE, rbacCluster, "aks")],
+      /no RoleAssignment of Azure Kubernetes Service RBAC Cluster Admin/,
+    );
+    // Contributor on the cluster carries no Kubernetes data actions.
+    const contributor = resource(
+      "azure-native:authorization:RoleAssignment",
+      mutate(
+        adminGrant,
+        "roleDefinitionId",
+        "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c",
+      ),
+      "contributor",
+    );
+    await assertViolates(
+      aksAzureRbacAdminGranted,
+      [resource(CLUSTER_TYPE, rbacCluster, "aks"), contributor],
+      /403/,
+    );
+    const elsewhere = resource(
+      "azure-native:authorization:RoleAssignment",
+      mutate(adminGrant, "scope", CLUSTER_ID.replace("aks-aiwp-prod", "aks-aiwp-dr")),
+      "elsewhere",
+    );
+    await assertViolates(
+      aksAzureRbacAdminGranted,
+      [resource(CLUSTER_TYPE, rbacCluster, "aks"), elsewhere],
+      /aks-aiwp-prod/,
+    );
+  });
+
+  const identity = {
+    tags: {
+      ...TAGS,
+      "aiwp-workload": "knowledge-base-service",
+      "aiwp-data-access":
+        "keyVault=Key Vault Secrets User;search=Search Index Data Contributor;redis=Redis access policy assignment;postgres=PostgreSQL Entra principal",
+    },
+  };
+  const grants = [
+    resource(
+      "azure-native:authorization:RoleAssignment",
+      {
+        description: "knowledge-base-service: Key Vault Secrets User",
+        principalId: "p",
+        roleDefinitionId: "r",
+        scope: "s",
+      },
+      "kv",
+    ),
+    resource(
+      "azure-native:authorization:RoleAssignment",
+      {
+        description: "knowledge-base-service: Search Index Data Contributor",
+        principalId: "p",
+        roleDefinitionId: "r",
+        scope: "s",
+      },
+      "search",
+    ),
+    resource(
+      "azure-native:redisenterprise:AccessPolicyAssignment",
+      { accessPolicyAssignmentName: "knowledgebaseservice", accessPolicyName: "default" },
+      "redis",
+    ),
+    resource(
+      "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra",
+      { principalName: "knowledge-base-service", objectId: "p" },
+      "pg",
+    ),
+  ];
+  const IDENTITY_TYPE = "azure-native:managedidentity:UserAssignedIdentity";
+
+  it("identity-data-access-granted: an identity with a grant for each data service it calls passes; a missing grant fails", async () => {
+    await assertCompliant(identityDataAccessGranted, [resource(IDENTITY_TYPE, identity, "id"), ...grants]);
+    await assertViolates(
+      identityDataAccessGranted,
+      [resource(IDENTITY_TYPE, identity, "id"), ...grants.filter((g) => g.name !== "search")],
+      /knowledge-base-service calls search but holds no Search Index Data Contributor/,
+    );
+    await assertViolates(
+      identityDataAccessGranted,
+      [resource(IDENTITY_TYPE, identity, "id"), ...grants.filter((g) => g.name !== "redis")],
+      /calls redis but holds no Redis access policy assignment/,
+    );
+    await assertViolates(
+      identityDataAccessGranted,
+      [resource(IDENTITY_TYPE, identity, "id"), ...grants.filter((g) => g.name !== "pg")],
+      /calls postgres/,
+    );
+    // An identity that only authenticates (empty matrix entry) needs nothing.
+    await assertCompliant(identityDataAccessGranted, [
+      resource(IDENTITY_TYPE, mutate(identity, "tags.aiwp-data-access", ""), "id"),
+    ]);
   });
 });

@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { clusterWiring, validateClusterWiring, type ClusterWiring } from "../../lib/wiring/cluster";
+import { describeFailures, evaluateFlow, truthTable, verifyCluster } from "../../lib/wiring/verify";
+import { readStackConfig } from "../../tools/harness";
+import { STACKS } from "../support/estate";
+import { clusterObjects, requireCharts, type ClusterObject } from "../support/cluster";
+
+const wiringOf = (stack: (typeof STACKS)[number]) => clusterWiring(readStackConfig(stack).settings);
+
+/** The verdict of one flow of the stack's table over its full object set. */
+async function verdict(stack: (typeof STACKS)[number], id: string, objects?: ClusterObject[]) {
+  const wiring = wiringOf(stack);
+  const flow = [...wiring.table.required, ...wiring.table.forbidden].find((f) => f.id === id);
+  assert.ok(flow, `flow ${id} is in the ${stack} table`);
+  const kind = wiring.table.required.includes(flow) ? "required" : "forbidden";
+  return evaluateFlow(objects ?? (await clusterObjects(stack)), flow, wiring.workloads, kind);
+}
+
+describe("wiring: the cluster's table verified over the estate as it runs", function () {
+  this.timeout(600_000);
+
+  for (const stack of STACKS) {
+    it(`${stack}: nothing the table requires is blocked, nothing it forbids is allowed (program and chart objects)`, async function () {
+      requireCharts(this);
+      const objects = await clusterObjects(stack);
+      assert.ok(
+        objects.some((o) => o.source !== "program"),
+        "the charts' objects are in the set",
+      );
+      const report = verifyCluster(objects, wiringOf(stack));
+      assert.ok(report.verdicts.length > 50, `${report.verdicts.length} flows`);
+      assert.ok(report.ok, describeFailures(report));
+    });
+  }
+
+  it("Flagger and KEDA reach Prometheus on 9090 (every canary's metric checks, the request-rate trigger)", async function () {
+    requireCharts(this);
+    for (const id of ["flagger-to-prometheus", "keda-to-prometheus"]) {
+      const v = await verdict("prod", id);
+      assert.ok(v.ok && v.cases.length > 0, truthTable([v]));
+      const ingress = v.cases[0].layers.find((l) => l.layer === "ingress")!;
+      assert.match(ingress.decidedBy, /NetworkPolicy monitoring\/wiring-in-prometheus/);
+    }
+  });
+
+  it("Flagger, which has no sidecar, reaches the meshed load tester under STRICT mTLS through the port-level exception", async function () {
+    requireCharts(this);
+    const v = await verdict("prod", "flagger-to-loadtester");
+    assert.ok(v.ok, truthTable([v]));
+    const mtls = v.cases[0].layers.find((l) => l.layer === "mtls")!;
+    assert.match(
+      mtls.decidedBy,
+      /PeerAuthentication istio-system\/permissive-loadtester portLevelMtls 8080 \(PERMISSIVE, plain text\)/,
+    );
+  });
+
+  it("KEDA reads the RabbitMQ queue: NetworkPolicy, mTLS and the deny-other-namespaces policy all let it through", async function () {
+    requireCharts(this);
+    const v = await verdict("prod", "keda-to-rabbitmq");
+    assert.ok(v.ok, truthTable([v]));
+    const layers = Object.fromEntries(v.cases[0].layers.map((l) => [l.layer, l.decidedBy]));
+    assert.match(layers.ingress, /NetworkPolicy rabbitmq\/wiring-in-workflow-queue/);
+    assert.match(layers.mtls, /permissive-workflow-queue portLevelMtls 5672/);
+    // deny-other-namespaces applies (it selects every RabbitMQ pod) but denies only identified peers on AMQP.
+    assert.deepEqual(Object.keys(layers).sort(), ["authz", "egress", "ingress", "mtls"]);
+    assert.match(layers.authz, /no AuthorizationPolicy denies it/);
+  });
+
+  it("the API server reaches the Prometheus Operator's admission webhook (10250)", async function () {
+    requireCharts(this);
+    const v = await verdict("prod", "apiserver-to-prometheus-operator-webhook");
+    assert.ok(v.ok, truthTable([v]));
+    assert.ok(v.cases.every((c) => c.to.includes("kps-operator")));
+  });
+
+  it("a chart object that cuts a required flow is reported, naming the object that decides", async function () {
+    requireCharts(this);
+    const objects = [
+      ...(await clusterObjects("prod")),
+      {
+        source: "chart:flagger",
+        manifest: {
+          apiVersion: "networking.k8s.io/v1",
+          kind: "NetworkPolicy",
+          metadata: { name: "flagger-egress-lockdown", namespace: "istio-system" },
+          spec: {
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "flagger" } },
+            policyTypes: ["Egress"],
+            egress: [{ ports: [{ port: 443, protocol: "TCP" }] }],
+          },
+        },
+      },
+    ];
+    const v = await verdict("prod", "flagger-to-prometheus", objects);
+    assert.equal(v.ok, false);
+    assert.match(
+      v.cases[0].layers.find((l) => l.layer === "egress")!.decidedBy,
+      /NetworkPolicy istio-system\/flagger-egress-lockdown/,
+    );
+    assert.match(truthTable([v]), /flagger-to-prometheus .* blocked \(required, WRONG\)/);
+  });
+
+  it("only agent-service may execute on code-execution-service: every other caller is blocked", async function () {
+    requireCharts(this);
+    const wiring = wiringOf("prod");
+    const ids = wiring.table.forbidden.filter((f) => f.id.includes("code-execution")).map((f) => f.id);
+    assert.ok(ids.includes("api-gateway-must-not-call-code-execution-service"));
+    assert.ok(ids.includes("loadtester-must-not-execute-on-code-execution-service"));
+    for (const id of ids) {
+      const v = await verdict("prod", id);
+      assert.ok(v.ok, truthTable([v]));
+    }
+    assert.ok((await verdict("prod", "agent-service-to-code-execution-service")).ok);
+  });
+});
+
+describe("wiring: bad tables are refused naming the entry", () => {
+  const base = () => wiringOf("dev");
+  const withFlow = (
+    w: ClusterWiring,
+    edit: (w: { required: any[]; forbidden: any[] }) => void,
+  ): ClusterWiring => {
+    const table = { required: [...w.table.required], forbidden: [...w.table.forbidden] };
+    edit(table);
+    return { ...w, table };
+  };
+
+  it("a flow that names an unknown workload", () => {
+    const w = withFlow(base(), (t) =>
+      t.required.push({
+        id: "to-nowhere",
+        from: { workload: "flagger" },
+        to: { workload: "grafana-agent" },
+        ports: [80],
+        protocol: "TCP",
+        why: "x",
+      }),
+    );
+    assert.throws(
+      () => validateClusterWiring(w),
+      /wiring required flow "to-nowhere": to names unknown workload "grafana-agent"/,
+    );
+  });
+
+  it("a flow that names a port the workload does not serve", () => {
+    const w = withFlow(base(), (t) =>
+      t.required.push({
+        id: "wrong-port",
+        from: { workload: "grafana" },
+        to: { workload: "prometheus" },
+        ports: [9091],
+        protocol: "TCP",
+        why: "x",
+      }),
+    );
+    assert.throws(
+      () => validateClusterWiring(w),
+      /wiring required flow "wrong-port": prometheus has no port 9091 \(ports: /,
+    );
+  });
+
+  it("a forbidden flow that the required table also lists", () => {
+    const w = withFlow(base(), (t) =>
+      t.forbidden.push({
+        id: "no-dashboards",
+        from: { workload: "grafana" },
+        to: { workload: "prometheus" },
+        ports: [9090],
+        protocol: "TCP",
+        why: "x",
+      }),
+    );
+    assert.throws(
+      () => validateClusterWiring(w),
+      /wiring forbidden flow "no-dashboards" is also required as "grafana-to-prometheus"/,
+    );
+  });
+
+  it("a duplicate flow id", () => {
+    const w = withFlow(base(), (t) => t.required.push({ ...t.required[0] }));
+    assert.throws(() => validateClusterWiring(w), /the id is used twice/);
+  });
+
+  it("a client without a sidecar to a STRICT port with no exception", () => {
+    const w = { ...base(), permissive: [] };
+    assert.throws(
+      () => validateClusterWiring(w),
+      /wiring required flow "flagger-to-loadtester": the client has no sidecar/,
+    );
+  });
+});
