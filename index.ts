@@ -4,13 +4,14 @@
  * No resource is declared here; each layer is a component under components/.
  */
 import * as authorization from "@pulumi/azure-native/authorization";
+import { Access } from "./components/access";
 import { Backup } from "./components/backup";
 import { CertManager, dnsZoneOf } from "./components/certManager";
 import { Cluster } from "./components/cluster";
 import { Data } from "./components/data";
 import { DataEndpoints } from "./components/dataEndpoints";
 import { Delivery } from "./components/delivery";
-import { FrontDoor } from "./components/frontDoor";
+import { FrontDoor, frontDoorLocation } from "./components/frontDoor";
 import { KeyVault } from "./components/keyVault";
 import { KubernetesProvider } from "./components/kubernetesProvider";
 import { LogAnalytics } from "./components/logAnalytics";
@@ -43,7 +44,12 @@ export = async () => {
   const wiring = clusterWiring(settings);
 
   // Azure foundation
-  const groups = new ResourceGroups(prefix, { prefix, location: settings.location, tags });
+  const groups = new ResourceGroups(prefix, {
+    prefix,
+    location: settings.location,
+    edgeLocation: frontDoorLocation(settings),
+    tags,
+  });
   const client = authorization.getClientConfigOutput();
   const location = settings.location;
   const network = new Network(`${prefix}-network`, {
@@ -72,6 +78,8 @@ export = async () => {
     ingressSubnetId: network.subnetIds.ingress,
     logAnalyticsWorkspaceId: logs.workspaceId,
     tenantId: client.tenantId,
+    egressIp: network.egressIp,
+    deployerObjectId: client.objectId,
     tags,
   });
   const registry = new Registry(`${prefix}-registry`, {
@@ -81,6 +89,7 @@ export = async () => {
     location,
     drLocation: settings.drLocation,
     zoned: settings.cluster.zones.length > 0,
+    pullFrom: settings.registry.pullFrom,
     kubeletObjectId: cluster.kubeletObjectId,
     privateEndpointSubnetId: network.subnetIds.privateEndpoints,
     privateDnsZoneId: network.privateDnsZoneIds.acr,
@@ -126,6 +135,7 @@ export = async () => {
     kubeloginMode: settings.cluster.kubeloginMode,
     renderYamlToDirectory: settings.cluster.renderYamlToDirectory,
   });
+    authorizedBy: cluster.adminGrants,
 
   // Cluster platform: namespaces, mesh, observability, delivery, certificates, backups, the workflow queue.
   const k8sProvider = kubernetes.provider;
@@ -247,6 +257,32 @@ export = async () => {
   // Alerting: rules, Alertmanager routing and dashboards (the PrometheusRule CRD comes with the stack).
   const alerting = new Alerting(
     `${prefix}-alerting`,
+  // Access: the matrix's data-plane grants on each service's workload identity.
+  new Access(
+    `${prefix}-access`,
+    {
+      services: settings.services,
+      principals: Object.fromEntries(
+        Object.entries(workloads.services).map(([n, svc]) => [n, svc.principalId]),
+      ),
+      resources: {
+        keyVault: keyVault.vaultId,
+        storage: data.storageAccountId,
+        search: data.searchId,
+        redis: {
+          resourceGroupName: groups.dataName,
+          clusterName: data.redisId.apply((id) => id.split("/").at(-1) ?? ""),
+          databaseName: "default",
+        },
+        postgres: { resourceGroupName: groups.dataName, serverName: data.postgres.name },
+      },
+      subscriptionId: client.subscriptionId,
+      tenantId: client.tenantId,
+    },
+    // Access policies attach to the Redis database and Entra principals to the server: the data tier comes first.
+    { dependsOn: [data] },
+  );
+
     { settings, secrets, provider: kubernetes.provider },
     { dependsOn: [...nsReady, prometheusStack] },
   );
@@ -258,7 +294,7 @@ export = async () => {
     {
       prefix,
       environment: settings.environment,
-      resourceGroupName: groups.platformName,
+      resourceGroupName: groups.edgeName,
       location,
       settings: settings.edge,
       subscriptionId: client.subscriptionId,
@@ -290,6 +326,7 @@ export = async () => {
     customDomainValidationToken: frontDoor.customDomainValidationToken,
     serviceImages: workloads.images,
     alertRules: alerting.ruleNames,
+    frontDoorResourceGroup: groups.edgeName,
     dashboards: alerting.dashboardUids,
     ingressPrivateLinkServiceName: mesh.privateLinkServiceName,
     backupStorageAccount: backup.storageAccountName,

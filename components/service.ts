@@ -543,6 +543,8 @@ export class Service extends pulumi.ComponentResource {
           spec: {
             type: "ClusterIP",
             selector: { app: svcName },
+  /** Object (principal) id of the service's workload identity: the data-plane grants go to it (components/access.ts). */
+  public readonly principalId: pulumi.Output<string>;
             ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
           },
         },
@@ -656,6 +658,7 @@ export class Service extends pulumi.ComponentResource {
     }
 
     this.clientId = identity.clientId;
-    this.registerOutputs({ clientId: this.clientId, image: this.image });
+    this.principalId = identity.principalId;
+    this.registerOutputs({ clientId: this.clientId, principalId: this.principalId, image: this.image });
   }
 }

@@ -9,6 +9,7 @@ import type { DeliverySettings, ServiceSettings } from "../settings";
 import { metricTemplateSpecs } from "./metricTemplates";
 import { Service } from "./service";
 import type { RoleGrant } from "./workloadIdentity";
+import { accessTags } from "../lib/access";
 
 /** Name of the Flagger AlertProvider (and of its Secret's prefix) in the application namespace. */
 export const ALERT_PROVIDER = "slack";
@@ -138,7 +139,12 @@ export class Workloads extends pulumi.ComponentResource {
           registryLoginServer: args.registryLoginServer,
           customDomain: args.customDomain,
           zoned: args.zoned,
-          identity: { ...args.identity, roles: args.roles?.[svcName] },
+          // The identity's tags name the data resources it calls (lib/access.ts): the pack checks each has its grant.
+          identity: {
+            ...args.identity,
+            tags: { ...args.identity.tags, ...accessTags(svcName, svc.access) },
+            roles: args.roles?.[svcName],
+          },
           alertProvider,
           queueAuthentication: svc.autoscaler === "keda" ? QUEUE_AUTHENTICATION : undefined,
           provider: args.provider,

@@ -5,13 +5,17 @@
  */
 import type { Policies } from "@pulumi/policy";
 import { acrAdminUserDisabled } from "./azure/acrAdminUserDisabled";
+import { aksAuthorizedRangesIncludeEgress } from "./azure/aksAuthorizedRangesIncludeEgress";
 import { aksAvailabilityZones } from "./azure/aksAvailabilityZones";
 import { aksAzureRbac } from "./azure/aksAzureRbac";
+import { aksAzureRbacAdminGranted } from "./azure/aksAzureRbacAdminGranted";
 import { aksLocalAccountsDisabled } from "./azure/aksLocalAccountsDisabled";
 import { aksSlaTier } from "./azure/aksSlaTier";
 import { aksUserPoolAutoscaling } from "./azure/aksUserPoolAutoscaling";
+import { frontDoorOriginGroupNotMixed } from "./azure/frontDoorOriginGroupNotMixed";
 import { frontDoorWafManagedRules } from "./azure/frontDoorWafManagedRules";
 import { frontDoorWafPrevention } from "./azure/frontDoorWafPrevention";
+import { identityDataAccessGranted } from "./azure/identityDataAccessGranted";
 import { keyVaultPurgeProtection } from "./azure/keyVaultPurgeProtection";
 import { keyVaultRbacAuthorization } from "./azure/keyVaultRbacAuthorization";
 import { nsgNoAnyAnyInbound } from "./azure/nsgNoAnyAnyInbound";
@@ -59,6 +63,8 @@ export const POLICIES: Policies = [
   aksSlaTier,
   aksAvailabilityZones,
   aksUserPoolAutoscaling,
+  aksAzureRbacAdminGranted,
+  aksAuthorizedRangesIncludeEgress,
   nsgNoInternetManagementPorts,
   nsgNoAnyAnyInbound,
   storageSecureTransport,
@@ -72,9 +78,11 @@ export const POLICIES: Policies = [
   postgresHighAvailability,
   postgresGeoRedundantBackup,
   requiredTags,
+  frontDoorOriginGroupNotMixed,
   // Kubernetes
   resourceRequestsLimits,
   healthProbes,
+  identityDataAccessGranted,
   runAsNonRoot,
   readOnlyRootFilesystem,
   noPrivilegeEscalation,

@@ -3,6 +3,7 @@
  * key path they concern, so the error names the key and the rule it breaks.
  */
 import { cidrContains, cidrsOverlap, ipInCidr, parseCidr, type Cidr } from "../lib/cidr";
+import { accessIssues } from "../lib/access";
 import { durationSeconds } from "../lib/duration";
 import { DIRECT_MODES } from "../lib/flaggerTiming";
 import { linearWeights, servicePlan } from "../lib/rollout";
@@ -89,6 +90,28 @@ function clusterRules(s: Settings): RuleIssue[] {
   if (s.environment !== "dev" && s.cluster.tier === "Free") {
     issues.push({ path: "cluster.tier", message: "must be Standard or Premium outside dev (uptime SLA)" });
   }
+  if (s.environment !== "dev" && s.cluster.adminGroupObjectIds.length === 0) {
+    issues.push({
+      path: "cluster.adminGroupObjectIds",
+      message: `must list at least one Entra ID group outside dev: it is granted Azure Kubernetes Service RBAC Cluster Admin (local accounts are disabled, so nobody else can operate the cluster)`,
+    });
+  }
+  if (s.environment === "dr" && !s.registry.pullFrom) {
+    issues.push({
+      path: "registry.pullFrom",
+      message:
+        "dr pulls from prod's geo-replicated registry (its replica in the dr region): name prod's registry",
+    });
+  }
+  if (s.environment !== "dr" && s.registry.pullFrom) {
+    issues.push({
+      path: "registry.pullFrom",
+      message: "only the dr stack pulls from another stack's registry",
+    });
+  }
+  if (s.environment !== "prod" && s.edge.drOrigin) {
+    issues.push({ path: "edge.drOrigin", message: "only prod fronts the dr stack's ingress" });
+  }
   if (
     !s.cluster.apiServer.privateCluster &&
     s.cluster.apiServer.authorizedIpRanges.length === 0 &&
@@ -134,12 +157,24 @@ function productionRules(s: Settings): RuleIssue[] {
       issues.push({ path: `services.${name}.replicas.min`, message: `must be at least 2 in ${env}` });
     }
   }
-  if (env === "prod" && !s.edge.drOriginHostName && !s.edge.drStackReference) {
+  if (env === "prod" && !s.edge.drOrigin) {
     issues.push({
-      path: "edge.drOriginHostName",
+      path: "edge.drOrigin",
       message:
-        "prod needs the dr ingress as priority-2 origin: set edge.drOriginHostName or edge.drStackReference",
+        "prod needs the dr ingress as priority-2 origin: name dr's Private Link Service (nodeResourceGroup, privateLinkServiceName, location, ingressAddress)",
     });
+  }
+  if (env === "prod" && (s.edge.location ?? s.drLocation) === s.location) {
+    issues.push({
+      path: "edge.location",
+      message: `must not be the primary region ${s.location}: Front Door's profile, WAF policy and routes must stay manageable while it is down`,
+    });
+  }
+  if (!s.cluster.defender) {
+    issues.push({ path: "cluster.defender", message: `must be true in ${env} (Defender for Containers)` });
+  }
+  if (!s.cluster.azurePolicy) {
+    issues.push({ path: "cluster.azurePolicy", message: `must be true in ${env} (Azure Policy add-on)` });
   }
   return issues;
 }
@@ -276,7 +311,7 @@ function serviceDeliveryIssues(
 }
 
 function serviceRules(s: Settings): RuleIssue[] {
-  const issues: RuleIssue[] = [];
+  const issues: RuleIssue[] = [...accessIssues(s.services)];
   const routes = new Map<string, string>();
   for (const [name, svc] of Object.entries(s.services)) {
   observability: Settings["observability"],

@@ -134,6 +134,8 @@ export class Tracing extends pulumi.ComponentResource {
         ingestionMode: "LogAnalytics",
         tags: args.tags,
       },
+        // Entra ID ingestion only: the instrumentation key alone is not a credential.
+        disableLocalAuth: true,
       { parent: this },
     );
     const k8sOpts = { parent: this, provider: args.provider };

@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { dashboardExpressions, dashboards } from "../../components/observability/dashboards";
 import { PLATFORM_ALERTS, alertRules, ruleExpressions } from "../../components/observability/rules";
 import { alertGateQuery, latencyQuery, successRateQuery } from "../../components/metricTemplates";
@@ -80,6 +82,14 @@ describe("telemetry contract: stored label sets", () => {
     );
     assert.match(problems("node_memory_MemAvailable_bytes").join(), /neither a contract metric/);
     assert.deepEqual(problems('container_memory_working_set_bytes{container!=""}'), []);
+  });
+
+  it("the README's telemetry contract section lists every contract metric", () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, "..", "..", "README.md"), "utf8");
+    const start = readme.indexOf("### Telemetry contract");
+    assert.ok(start >= 0, "README has a Telemetry contract section");
+    const section = readme.slice(start, readme.indexOf("\n## ", start));
+    for (const m of CONTRACT_METRICS) assert.ok(section.includes(`\`${m.name}`), `README lists ${m.name}`);
   });
 
   it("every exporter the contract names is either scraped or made by Prometheus itself", () => {
