@@ -202,3 +202,12 @@ export async function helmTemplate(release: HelmRelease): Promise<Manifest[]> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+if (require.main === module) {
+  try {
+    console.log(helmBinary());
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(1);
+  }
+}
