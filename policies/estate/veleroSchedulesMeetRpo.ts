@@ -13,11 +13,27 @@ const configSchema = schema({
     description:
       "Namespaces whose data must be backed up within the RPO (the application and data-bearing ones).",
   },
+  volumesLeaveRegion: {
+    type: "boolean",
+    default: false,
+    description:
+      "Volume data must restore in another region: a Schedule counts only when it copies volumes with file-system backup or snapshot data movement, never as disk snapshots alone (prod and dr).",
+  },
 });
 
 interface Config {
   rpoMinutes: number;
   protectedNamespaces: string[];
+  volumesLeaveRegion: boolean;
+}
+
+/**
+ * Whether a Schedule's volume data lands in the backup location (restorable anywhere it is readable): Kopia
+ * file-system backup of every pod volume, or CSI snapshots moved into the location (snapshotMoveData).
+ */
+function copiesVolumeData(schedule: K8sObject): boolean {
+  const template = schedule.props.spec?.template ?? {};
+  return template.defaultVolumesToFsBackup === true || template.snapshotMoveData === true;
 }
 
 /** Whether a schedule's backups include the namespace (no includedNamespaces, or "*", means all). */
@@ -58,6 +74,13 @@ export const veleroSchedulesMeetRpo: StackValidationPolicy = {
           `Schedule ${schedule.ref} keeps backups ${ttl}, less than the ${humanDuration(interval)} between runs.`,
           schedule.urn,
         );
+      }
+      if (config.volumesLeaveRegion && !copiesVolumeData(schedule)) {
+        reportViolation(
+          `Schedule ${schedule.ref} keeps volume data only as disk snapshots, which cannot be restored in another region; set template.defaultVolumesToFsBackup (or snapshotMoveData).`,
+          schedule.urn,
+        );
+        continue;
       }
       if (schedule.props.spec?.paused !== true && interval <= rpoSeconds) meeting.push(schedule);
     }
