@@ -19,6 +19,7 @@ import { Mesh } from "./components/mesh";
 import { Namespaces } from "./components/namespaces";
 import { Alerting } from "./components/observability/alerting";
 import { PrometheusStack } from "./components/observability/prometheusStack";
+import { PriorityClasses } from "./components/priorityClasses";
 import { Tracing } from "./components/observability/tracing";
 import { RabbitMQ } from "./components/rabbitmq";
 import { Network } from "./components/network";
@@ -145,7 +146,9 @@ export = async () => {
     wiring,
     provider: k8sProvider,
   });
-  const nsReady = Object.values(namespaces.namespaces);
+  // Pods name their PriorityClass; admission rejects a pod whose class does not exist yet.
+  const priorityClasses = new PriorityClasses(`${prefix}-priority`, { provider: k8sProvider });
+  const nsReady = [...Object.values(namespaces.namespaces), priorityClasses];
   if (!secrets.grafanaAdminPassword) throw new Error("grafanaAdminPassword: secret is required");
   const prometheusStack = new PrometheusStack(`${prefix}-prometheus`, {
     observability: settings.observability,

@@ -4,6 +4,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import type { Environment } from "../settings";
 import { NAMESPACES } from "../lib/names";
 import { CHARTS, SYSTEM_POOL, chartSource } from "./charts";
+import { PRIORITY_CLASSES } from "./priorityClasses";
 import { WorkloadIdentity } from "./workloadIdentity";
 
 /** Secret (in NAMESPACES.ingress) that cert-manager writes and the public Istio Gateway serves. */
@@ -56,6 +57,8 @@ export function certManagerValues(
   const placement = { nodeSelector: SYSTEM_POOL.nodeSelector, tolerations: SYSTEM_POOL.tolerations };
   return {
     crds: { enabled: true, keep: true },
+    // The chart reads one class for all its pods (templates/deployment.yaml `.Values.global.priorityClassName`).
+    global: { priorityClassName: PRIORITY_CLASSES.platform.name },
     replicaCount: environment === "dev" ? 1 : 2,
     podLabels: useWorkloadIdentity,
     serviceAccount: {

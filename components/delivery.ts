@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { LOADTESTER_SERVICE_ACCOUNT, NAMESPACES, PROMETHEUS_URL, RELEASES } from "../lib/names";
 import { CHARTS, SYSTEM_POOL, chartSource } from "./charts";
+import { PRIORITY_CLASSES } from "./priorityClasses";
 
 /**
  * Flagger chart values. Flagger's replica count lives under leaderElection (there is no top-level replicaCount);
@@ -13,6 +14,7 @@ export function flaggerValues(replicas: number): Record<string, unknown> {
     metricsServer: PROMETHEUS_URL,
     leaderElection: { enabled: replicas > 1, replicaCount: replicas },
     podDisruptionBudget: { enabled: replicas > 1, minAvailable: 1 },
+    podPriorityClassName: PRIORITY_CLASSES.platform.name,
     nodeSelector: SYSTEM_POOL.nodeSelector,
     tolerations: SYSTEM_POOL.tolerations,
     resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "1", memory: "512Mi" } },
@@ -27,6 +29,8 @@ export function loadtesterValues(): Record<string, unknown> {
     serviceAccountName: LOADTESTER_SERVICE_ACCOUNT.name,
     // istio-system is not injected; the pod label opts the load tester into the mesh so it can call STRICT mTLS services.
     podLabels: { "sidecar.istio.io/inject": "true" },
+    // Without it every canary's webhooks fail and every release rolls back.
+    podPriorityClassName: PRIORITY_CLASSES.platform.name,
     cmd: { timeout: "1h" },
     resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
   };

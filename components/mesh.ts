@@ -13,6 +13,7 @@ import {
 import type { ClusterWiring } from "../lib/wiring/cluster";
 import { dataNamespaceDenyRules, permissivePeerAuthentications } from "../lib/wiring/layers";
 import { CHARTS, SYSTEM_POOL, chartSource } from "./charts";
+import { PRIORITY_CLASSES } from "./priorityClasses";
 
 /** Name of the tracing provider declared in meshConfig and selected by the mesh-wide Telemetry. */
 export const TRACING_PROVIDER = "otel-tracing";
@@ -36,7 +37,11 @@ export function istiodValues(replicas: number): Record<string, unknown> {
     autoscaleMax: Math.max(replicas * 2, 5),
     replicaCount: replicas,
     // The chart's PDB is minAvailable 1: it only protects anything with two or more replicas.
-    global: { defaultPodDisruptionBudget: { enabled: replicas >= 2 } },
+    // istiod reads its pods' priority class from global.priorityClassName (templates/deployment.yaml).
+    global: {
+      defaultPodDisruptionBudget: { enabled: replicas >= 2 },
+      priorityClassName: PRIORITY_CLASSES.mesh.name,
+    },
     nodeSelector: SYSTEM_POOL.nodeSelector,
     tolerations: SYSTEM_POOL.tolerations,
     topologySpreadConstraints: [
@@ -101,6 +106,7 @@ export function gatewayValues(
       targetCPUUtilizationPercentage: 70,
     },
     podDisruptionBudget: { minAvailable: 1 },
+    priorityClassName: PRIORITY_CLASSES.mesh.name,
     resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "1Gi" } },
     topologySpreadConstraints: [
       {
@@ -168,7 +174,15 @@ export class Mesh extends pulumi.ComponentResource {
     );
     const cni = new k8s.helm.v3.Release(
       `${name}-cni`,
-      { ...chartSource(CHARTS.istioCni), name: "istio-cni", namespace: NAMESPACES.istio, values: {} },
+      {
+        ...chartSource(CHARTS.istioCni),
+        name: "istio-cni",
+        namespace: NAMESPACES.istio,
+        // The node agent's DaemonSet hard-codes system-node-critical (cni chart templates/daemonset.yaml); an
+        // API server may admit that class outside kube-system only under a matching ResourceQuota, which
+        // the chart creates with resourceQuotas.enabled (templates/resourcequota.yaml).
+        values: { resourceQuotas: { enabled: true } },
+      },
       { ...childOpts, dependsOn: [base] },
     );
     this.istiod = new k8s.helm.v3.Release(

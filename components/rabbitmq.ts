@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { DataSettings } from "../settings";
 import { AMQP_SECRET, MONITORING_SELECTOR, NAMESPACES, RELEASES } from "../lib/names";
 import { CHARTS, IMAGES, SYSTEM_POOL, chartSource } from "./charts";
+import { PRIORITY_CLASSES } from "./priorityClasses";
 import { ISTIO_MTLS_SCRAPE, STORAGE_CLASS } from "./observability/prometheusStack";
 
 /** Name of the workflow queue's RabbitmqCluster (also its Service and `<name>-default-user` Secret). */
@@ -61,6 +62,7 @@ export function operatorValues(): Record<string, unknown> {
       image: image(IMAGES.rabbitmqClusterOperator),
       // The upstream image's binary is /manager (Bitnami's image puts it on PATH under another directory).
       command: ["/manager"],
+      priorityClassName: PRIORITY_CLASSES.platform.name,
       nodeSelector: SYSTEM_POOL.nodeSelector,
       tolerations: SYSTEM_POOL.tolerations,
     },
@@ -74,6 +76,7 @@ export function operatorValues(): Record<string, unknown> {
       command: ["/manager"],
       // The operator runs in the mesh, but the API server calls its admission webhook without a mesh identity.
       podAnnotations: { "traffic.sidecar.istio.io/excludeInboundPorts": "9443" },
+      priorityClassName: PRIORITY_CLASSES.platform.name,
       nodeSelector: SYSTEM_POOL.nodeSelector,
       tolerations: SYSTEM_POOL.tolerations,
     },
@@ -105,6 +108,17 @@ export function rabbitmqClusterSpec(r: DataSettings["rabbitmq"], zoned: boolean)
     },
     rabbitmq: { additionalPlugins: ["rabbitmq_prometheus"] },
     service: { type: "ClusterIP" },
+    // The operator merges the override into the StatefulSet it generates (containers by name, so naming its
+    // `rabbitmq` container changes nothing there; the CRD requires the list).
+    override: {
+      statefulSet: {
+        spec: {
+          template: {
+            spec: { priorityClassName: PRIORITY_CLASSES.platform.name, containers: [{ name: "rabbitmq" }] },
+          },
+        },
+      },
+    },
   };
 }
 

@@ -13,13 +13,13 @@ import {
   LOADTESTER_URL,
   MONITORING_SELECTOR,
   PROMETHEUS_URL,
-  PUBLIC_GATEWAY,
 } from "../lib/names";
 import type { CanarySettings, DeliverySettings, ServiceSettings } from "../settings";
 import { effectiveAnalysis } from "../settings";
 import { DATA_ENDPOINTS_CONFIGMAP } from "./dataEndpoints";
 import { METRIC_TEMPLATES } from "./metricTemplates";
 import { ISTIO_MTLS_SCRAPE } from "./observability/prometheusStack";
+import { servicePriorityClass } from "./priorityClasses";
 import { WorkloadIdentity, type RoleGrant } from "./workloadIdentity";
 import { platformWorkloads, serviceInboundFlows } from "../lib/wiring/cluster";
 import { authorizationRules as wiringAuthorizationRules } from "../lib/wiring/layers";
@@ -67,8 +67,6 @@ export interface ServiceArgs {
   namespace: string;
   /** Login server of the container registry (e.g. `aiwpprod.azurecr.io`). */
   registryLoginServer: pulumi.Input<string>;
-  /** Public host name the ingress gateway serves (`settings.edge.customDomain`). */
-  customDomain: string;
   /** Whether the cluster's nodes span availability zones (spread across them strictly). */
   zoned: boolean;
   /** Where and how the service's Entra ID workload identity is created. */
@@ -195,28 +193,9 @@ export function analysisSpec(
   };
 }
 
-/** The Canary's `service` block: the Services, VirtualService and DestinationRules Flagger generates. */
-export function canaryServiceSpec(
-  name: string,
-  svc: ServiceSettings,
-  customDomain: string,
-): Record<string, unknown> {
-  const scrapeLabels = { labels: { [SERVICE_LABEL]: name } };
-  const routing = svc.exposed
-    ? {
-        // "mesh" too, so in-mesh callers follow the canary weights rather than always reaching the primary.
-        gateways: [PUBLIC_GATEWAY, "mesh"],
-        hosts: [customDomain],
-        match: [{ uri: { prefix: svc.route } }],
-      }
-    : { gateways: ["mesh"] };
+/** Timeout and retries of a service's route, the same whoever owns the VirtualService that carries it. */
+export function routePolicy(svc: Pick<ServiceSettings, "pool">) {
   return {
-    port: SERVICE_PORT,
-    targetPort: svc.port,
-    portName: "http",
-    ...routing,
-    primary: scrapeLabels,
-    canary: scrapeLabels,
     timeout: svc.pool === "codeExecution" ? "120s" : "30s",
     // Only failures that never reached the app are retried: a retried 5xx would hide a bad canary.
     retries: {
@@ -224,6 +203,67 @@ export function canaryServiceSpec(
       perTryTimeout: svc.pool === "codeExecution" ? "60s" : "10s",
       retryOn: "connect-failure,refused-stream,reset",
     },
+  };
+}
+
+/**
+ * Name of the VirtualService that holds a service's routes: Flagger's (named after the Canary's apex
+ * Service) for a canaried service, the program's for a rolling one. It has no hosts and no gateways: it
+ * serves only through the root VirtualServices that delegate to it by name and namespace.
+ */
+export function delegateName(name: string): string {
+  return name;
+}
+
+/** Name of the service's in-mesh root VirtualService (its short host on the `mesh` gateway). */
+export function meshRouteName(name: string): string {
+  return `${name}-mesh`;
+}
+
+/**
+ * The in-mesh root: the short host on `mesh`, everything delegated to the service's routes, so callers
+ * inside the mesh follow the canary weights as gateway traffic does, on any path (a delegate's routes
+ * inherit the root's match, here none). Istio merges delegates before splitting configuration by gateway
+ * (pilot/pkg/model/push_context.go initVirtualServices calls mergeVirtualServicesIfNeeded first), so a
+ * `mesh` root delegates like a gateway root.
+ */
+export function meshRootSpec(name: string, namespace: string) {
+  return {
+    hosts: [name],
+    gateways: ["mesh"],
+    http: [{ name, delegate: { name: delegateName(name), namespace } }],
+  };
+}
+
+/** A rolling service's delegate VirtualService: what Flagger would generate, without the canary split. */
+export function rollingDelegateSpec(name: string, svc: Pick<ServiceSettings, "pool">) {
+  return {
+    http: [
+      {
+        name,
+        route: [{ destination: { host: name, port: { number: SERVICE_PORT } } }],
+        ...routePolicy(svc),
+      },
+    ],
+  };
+}
+
+/**
+ * The Canary's `service` block: the Services, VirtualService and DestinationRules Flagger generates.
+ * With `delegation`, Flagger's VirtualService has no hosts and no gateways (Flagger v1.44
+ * pkg/router/istio.go reconcileVirtualService rejects either, and empties them on update), and no match:
+ * the root VirtualServices the program declares own the host, the gateway and the route order.
+ */
+export function canaryServiceSpec(name: string, svc: ServiceSettings): Record<string, unknown> {
+  const scrapeLabels = { labels: { [SERVICE_LABEL]: name } };
+  return {
+    port: SERVICE_PORT,
+    targetPort: svc.port,
+    portName: "http",
+    delegation: true,
+    primary: scrapeLabels,
+    canary: scrapeLabels,
+    ...routePolicy(svc),
     trafficPolicy: {
       // Flagger's Canary schema carries only the HTTP pool (no tcp block).
       connectionPool: {
@@ -243,10 +283,7 @@ export function canaryServiceSpec(
 
 /** The Canary's spec. */
 export function canarySpec(
-  args: Pick<
-    ServiceArgs,
-    "serviceName" | "settings" | "delivery" | "namespace" | "customDomain" | "alertProvider"
-  >,
+  args: Pick<ServiceArgs, "serviceName" | "settings" | "delivery" | "namespace" | "alertProvider">,
 ) {
   const { serviceName: name, settings: svc } = args;
   const autoscalerRef =
@@ -264,7 +301,7 @@ export function canarySpec(
     targetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
     autoscalerRef,
     progressDeadlineSeconds: PROGRESS_DEADLINE_SECONDS,
-    service: canaryServiceSpec(name, svc, args.customDomain),
+    service: canaryServiceSpec(name, svc),
     analysis: analysisSpec(name, args.namespace, svc, args.delivery, args.alertProvider),
   };
 }
@@ -365,6 +402,26 @@ export function authorizationRules(
   return wiringAuthorizationRules(serviceInboundFlows(name, svc), platformWorkloads(), namespace);
 }
 
+/**
+ * The image a service runs: `<registry>/<image>:<tag>`, plus `@<digest>` when the settings pin one. The
+ * tag stays beside the digest for people reading the spec; the runtime resolves the digest alone.
+ */
+export function imageReference(
+  registry: string,
+  svc: Pick<ServiceSettings, "image" | "tag" | "digest">,
+): string {
+  return `${registry}/${svc.image}:${svc.tag}${svc.digest ? `@${svc.digest}` : ""}`;
+}
+
+/**
+ * Pull policy: a digest names immutable content, so a cached copy is the same code (IfNotPresent); a tag
+ * can be re-pushed, so the kubelet asks the registry each time a container starts (Always) and a node
+ * that cached the old push does not keep running it.
+ */
+export function imagePullPolicy(svc: Pick<ServiceSettings, "digest">): "IfNotPresent" | "Always" {
+  return svc.digest ? "IfNotPresent" : "Always";
+}
+
 /** The pod template's scheduling: the code-execution pool only for its services, spread over zones and nodes. */
 export function schedulingSpec(name: string, svc: ServiceSettings, zoned: boolean) {
   const selector = { matchLabels: { [SERVICE_LABEL]: name } };
@@ -377,6 +434,7 @@ export function schedulingSpec(name: string, svc: ServiceSettings, zoned: boolea
       : {};
   return {
     ...pool,
+    priorityClassName: servicePriorityClass(svc),
     topologySpreadConstraints: [
       {
         maxSkew: 1,
@@ -424,6 +482,11 @@ export function deploymentSpec(
       },
       spec: {
         serviceAccountName: name,
+        // No service calls the Kubernetes API (no Role binds these accounts). The tokens the pod does use are
+        // projected by their own injectors, independent of this setting: Azure Workload Identity's
+        // `azure-identity-token` (azure-workload-identity docs, mutating admission webhook) and the sidecar's
+        // `istio-token` (istiod 1.29 files/injection-template.yaml, projected serviceAccountToken volume).
+        automountServiceAccountToken: false,
         terminationGracePeriodSeconds: DRAIN_SECONDS + SHUTDOWN_SECONDS + 5,
         securityContext: {
           runAsNonRoot: true,
@@ -437,7 +500,7 @@ export function deploymentSpec(
           {
             name,
             image,
-            imagePullPolicy: "IfNotPresent",
+            imagePullPolicy: imagePullPolicy(svc),
             ports: [{ name: "http", containerPort: svc.port, protocol: "TCP" }],
             env: [
               { name: "PORT", value: String(svc.port) },
@@ -521,11 +584,13 @@ export class Service extends pulumi.ComponentResource {
           ...meta(svcName),
           annotations: { "azure.workload.identity/client-id": identity.clientId },
         },
+        // The pod spec says the same; the account's own setting also covers any pod run under it by hand.
+        automountServiceAccountToken: false,
       },
       k8sOpts,
     );
 
-    this.image = pulumi.interpolate`${args.registryLoginServer}/${svc.image}:${svc.tag}`;
+    this.image = pulumi.output(args.registryLoginServer).apply((registry) => imageReference(registry, svc));
     const deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
@@ -550,7 +615,28 @@ export class Service extends pulumi.ComponentResource {
         },
         k8sOpts,
       );
+      // The routes Flagger would own for a canaried service; the root VirtualServices delegate to them.
+      new k8s.apiextensions.CustomResource(
+        `${name}-routes`,
+        {
+          apiVersion: "networking.istio.io/v1",
+          kind: "VirtualService",
+          metadata: meta(delegateName(svcName)),
+          spec: rollingDelegateSpec(svcName, svc),
+        },
+        k8sOpts,
+      );
     }
+    new k8s.apiextensions.CustomResource(
+      `${name}-mesh-route`,
+      {
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: meta(meshRouteName(svcName)),
+        spec: meshRootSpec(svcName, namespace),
+      },
+      k8sOpts,
+    );
 
     const scaler =
       svc.autoscaler === "keda"

@@ -4,10 +4,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { AMQP_SECRET, PROMETHEUS_URL } from "../lib/names";
+import { AMQP_SECRET, PROMETHEUS_URL, PUBLIC_GATEWAY } from "../lib/names";
 import type { DeliverySettings, ServiceSettings } from "../settings";
 import { metricTemplateSpecs } from "./metricTemplates";
-import { Service } from "./service";
+import { Service, delegateName } from "./service";
 import type { RoleGrant } from "./workloadIdentity";
 import { accessTags } from "../lib/access";
 
@@ -15,6 +15,57 @@ import { accessTags } from "../lib/access";
 export const ALERT_PROVIDER = "slack";
 /** Name of the KEDA TriggerAuthentication that reads the AMQP URI. */
 export const QUEUE_AUTHENTICATION = "rabbitmq-amqp";
+/** Name of the root VirtualService of the public host, in the application namespace. */
+export const PUBLIC_ROUTES = "public-routes";
+
+/** One route of the public root: the path it matches and the service whose routes it delegates to. */
+export interface PublicRoute {
+  service: string;
+  route: string;
+  match: { uri: { exact: string } | { prefix: string } }[];
+}
+
+/**
+ * The exposed services' routes in the order the gateway tries them: longest path first, so a nested
+ * prefix wins over the one that contains it, and `/` (api-gateway) last, as the catch-all. Istio takes
+ * the first matching route of a VirtualService, in order; across several VirtualServices sharing a host
+ * the order is theirs to fight over, which is why one root holds them all. A route matches its path
+ * exactly and below a slash (`/api/auth` and `/api/auth/...`, never `/api/authors`), as the services'
+ * AuthorizationPolicies admit the gateway.
+ */
+export function publicRoutes(
+  services: Record<string, Pick<ServiceSettings, "exposed" | "route">>,
+): PublicRoute[] {
+  return Object.entries(services)
+    .filter(([, svc]) => svc.exposed)
+    .map(([service, svc]) => {
+      const base = svc.route.replace(/\/+$/, "");
+      const match =
+        base === ""
+          ? [{ uri: { prefix: "/" } }]
+          : [{ uri: { exact: base } }, { uri: { prefix: `${base}/` } }];
+      return { service, route: base === "" ? "/" : base, match };
+    })
+    .sort((a, b) => b.route.length - a.route.length || a.route.localeCompare(b.route));
+}
+
+/** The public root VirtualService: the custom domain on the public gateway, each route delegated in order. */
+export function publicRootSpec(
+  services: Record<string, Pick<ServiceSettings, "exposed" | "route">>,
+  namespace: string,
+  customDomain: string,
+) {
+  return {
+    hosts: [customDomain],
+    gateways: [PUBLIC_GATEWAY],
+    http: publicRoutes(services).map((r) => ({
+      name: r.service,
+      match: r.match,
+      delegate: { name: delegateName(r.service), namespace },
+    })),
+  };
+}
+
 
 export interface WorkloadsArgs {
   /** The stack's services (`settings.services`). */
@@ -137,7 +188,6 @@ export class Workloads extends pulumi.ComponentResource {
           delivery: args.delivery,
           namespace: ns,
           registryLoginServer: args.registryLoginServer,
-          customDomain: args.customDomain,
           zoned: args.zoned,
           // The identity's tags name the data resources it calls (lib/access.ts): the pack checks each has its grant.
           identity: {
@@ -150,6 +200,18 @@ export class Workloads extends pulumi.ComponentResource {
           provider: args.provider,
         },
         { parent: this, dependsOn: shared },
+      );
+    }
+    if (publicRoutes(args.services).length > 0) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-public-routes`,
+        {
+          apiVersion: "networking.istio.io/v1",
+          kind: "VirtualService",
+          metadata: { name: PUBLIC_ROUTES, namespace: ns },
+          spec: publicRootSpec(args.services, ns, args.customDomain),
+        },
+        { ...k8sOpts, dependsOn: Object.values(this.services) },
       );
     }
     this.images = pulumi.all(

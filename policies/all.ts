@@ -39,14 +39,17 @@ import { veleroSchedulesMeetRpo } from "./estate/veleroSchedulesMeetRpo";
 import { approvedRegistries } from "./kubernetes/approvedRegistries";
 import { healthProbes } from "./kubernetes/healthProbes";
 import { imagePinned } from "./kubernetes/imagePinned";
+import { imagePullPolicy } from "./kubernetes/imagePullPolicy";
 import { minReplicasProd } from "./kubernetes/minReplicasProd";
 import { namespacePsaLabels } from "./kubernetes/namespacePsaLabels";
 import { noPrivilegeEscalation } from "./kubernetes/noPrivilegeEscalation";
 import { noPublicLoadBalancer } from "./kubernetes/noPublicLoadBalancer";
 import { pdbForMultiReplica } from "./kubernetes/pdbForMultiReplica";
+import { priorityClass } from "./kubernetes/priorityClass";
 import { readOnlyRootFilesystem } from "./kubernetes/readOnlyRootFilesystem";
 import { resourceRequestsLimits } from "./kubernetes/resourceRequestsLimits";
 import { runAsNonRoot } from "./kubernetes/runAsNonRoot";
+import { serviceAccountToken } from "./kubernetes/serviceAccountToken";
 import { istioMutualTls } from "./mesh/istioMutualTls";
 import { mtlsStrict } from "./mesh/mtlsStrict";
 import { permissiveException } from "./mesh/permissiveException";
@@ -87,11 +90,14 @@ export const POLICIES: Policies = [
   readOnlyRootFilesystem,
   noPrivilegeEscalation,
   imagePinned,
+  imagePullPolicy,
   approvedRegistries,
   pdbForMultiReplica,
   minReplicasProd,
   namespacePsaLabels,
   noPublicLoadBalancer,
+  serviceAccountToken,
+  priorityClass,
   // Mesh
   mtlsStrict,
   permissiveException,

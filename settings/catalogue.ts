@@ -13,6 +13,8 @@ export interface CatalogueEntry {
   autoscaler: "hpa" | "keda";
   callers: string[];
   team: string;
+  /** Scheduling tier: `revenue` for the paths every paying request crosses (gateway, login). */
+  priority: "revenue" | "standard";
   /** Azure data resources the service calls and the role it needs on each (lib/access.ts). */
   access: AccessEntry[];
 }
@@ -34,6 +36,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     autoscaler: "hpa",
     callers: [],
     team: "platform",
+    priority: "revenue",
   },
   "auth-service": {
     access: [secrets, cache],
@@ -46,6 +49,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     autoscaler: "hpa",
     callers: ["api-gateway"],
     team: "identity",
+    priority: "revenue",
   },
   "agent-service": {
     ...standard,
@@ -58,6 +62,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     autoscaler: "hpa",
     callers: ["api-gateway", "workflow-service"],
     team: "agents",
+    priority: "standard",
   },
   "persona-service": {
     ...standard,
@@ -70,6 +75,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     autoscaler: "hpa",
     callers: ["api-gateway", "agent-service"],
     team: "agents",
+    priority: "standard",
   },
   "code-execution-service": {
     cpu: ["1", "4"],
@@ -83,6 +89,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     autoscaler: "hpa",
     callers: ["agent-service"],
     team: "runtime",
+    priority: "standard",
   },
   "text-to-sql-service": {
     ...standard,
@@ -96,6 +103,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     autoscaler: "hpa",
     callers: ["api-gateway", "agent-service"],
     team: "data",
+    priority: "standard",
   },
   "knowledge-base-service": {
     ...standard,
@@ -108,6 +116,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     autoscaler: "hpa",
     callers: ["api-gateway", "agent-service"],
     team: "data",
+    priority: "standard",
   },
   "workflow-service": {
     ...standard,
@@ -124,6 +133,7 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     autoscaler: "keda",
     callers: ["api-gateway"],
     team: "workflows",
+    priority: "standard",
   },
 };
     access: [secrets, database, cache, { resource: "storage", role: "Storage Blob Data Contributor" }],

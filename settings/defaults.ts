@@ -61,6 +61,7 @@ function servicesFor(env: Environment): JsonObject {
       pool: entry.pool,
       autoscaler: entry.autoscaler,
       team: entry.team,
+      priority: entry.priority,
       access: entry.access.map((a) => ({ resource: a.resource, role: a.role })),
       callers: entry.callers,
       allowedPaths: [],

@@ -8,6 +8,8 @@ import { DURATION_PATTERN } from "../lib/duration";
 
 export const ENVIRONMENTS = ["dev", "staging", "prod", "dr"] as const;
 export const STRATEGIES = ["canary", "blueGreen", "abTest", "rolling"] as const;
+/** Service priority tiers; components/priorityClasses.ts maps each to its PriorityClass. */
+export const SERVICE_PRIORITIES = ["revenue", "standard"] as const;
 
 const duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as "30s", "2m" or "1h"');
 const cidr = z
@@ -332,6 +334,13 @@ export const serviceSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be an image tag")
     .refine((t) => t !== "latest", "must be pinned: 'latest' is not allowed"),
+  /** Content digest of the image (`sha256:<64 hex>`); when set, pods pull `<image>:<tag>@<digest>`. */
+  digest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, 'must be an image digest "sha256:" followed by 64 lowercase hex digits')
+    .optional(),
+  /** Scheduling priority: `revenue` for the request path users pay for, `standard` otherwise. */
+  priority: z.enum(SERVICE_PRIORITIES),
   strategy: z.enum(STRATEGIES),
   replicas: z.strictObject({ min: posInt, max: posInt }),
   resources: z.strictObject({ cpu: resourcePair, memory: resourcePair }),

@@ -10,6 +10,7 @@ import {
 } from "../../lib/names";
 import { KPS_FULLNAME } from "../../lib/telemetry";
 import { CHARTS, SYSTEM_POOL, chartSource } from "../charts";
+import { PRIORITY_CLASSES } from "../priorityClasses";
 
 /** Makes the chart's object names `kps-*`, which PROMETHEUS_URL (lib/names.ts) relies on. */
 export const FULLNAME_OVERRIDE = KPS_FULLNAME;
@@ -67,16 +68,26 @@ export function prometheusStackValues(
     // ServiceMonitors from their own values (kube-state-metrics templates/servicemonitor.yaml
     // `prometheus.monitor.additionalLabels`, prometheus-node-exporter likewise, grafana `serviceMonitor.labels`).
     commonLabels: { ...MONITORING_SELECTOR },
-    prometheusOperator: { nodeSelector: SYSTEM_POOL.nodeSelector, tolerations: SYSTEM_POOL.tolerations },
+    prometheusOperator: {
+      nodeSelector: SYSTEM_POOL.nodeSelector,
+      tolerations: SYSTEM_POOL.tolerations,
+      priorityClassName: PRIORITY_CLASSES.platform.name,
+    },
     "kube-state-metrics": {
+      priorityClassName: PRIORITY_CLASSES.platform.name,
       nodeSelector: SYSTEM_POOL.nodeSelector,
       tolerations: SYSTEM_POOL.tolerations,
       prometheus: { monitor: { additionalLabels: { ...MONITORING_SELECTOR } } },
     },
-    "prometheus-node-exporter": { prometheus: { monitor: { additionalLabels: { ...MONITORING_SELECTOR } } } },
+    // A DaemonSet pod must fit on nodes already full of services: it outranks them.
+    "prometheus-node-exporter": {
+      priorityClassName: PRIORITY_CLASSES.platform.name,
+      prometheus: { monitor: { additionalLabels: { ...MONITORING_SELECTOR } } },
+    },
     prometheus: {
       prometheusSpec: {
         replicas: o.prometheus.replicas,
+        priorityClassName: PRIORITY_CLASSES.platform.name,
         retention: o.prometheus.retention,
         retentionSize: o.prometheus.retentionSize,
         storageSpec: volumeClaim(o.prometheus.storage),
@@ -108,6 +119,7 @@ export function prometheusStackValues(
     alertmanager: {
       alertmanagerSpec: {
         replicas: o.alertmanager.replicas,
+        priorityClassName: PRIORITY_CLASSES.platform.name,
         storage: volumeClaim(o.alertmanager.storage),
         podAntiAffinity: "soft",
         // The estate's configuration (routes, receivers, secrets) lives in its own Secret; the chart's is not created.
@@ -117,6 +129,7 @@ export function prometheusStackValues(
     },
     grafana: {
       replicas: o.grafana.replicas,
+      priorityClassName: PRIORITY_CLASSES.platform.name,
       serviceMonitor: { labels: { ...MONITORING_SELECTOR } },
       admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
       // SQLite on a ReadWriteOnce disk cannot be shared: persist only a single replica; dashboards come from ConfigMaps.

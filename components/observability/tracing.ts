@@ -9,6 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as applicationinsights from "@pulumi/azure-native/applicationinsights";
 import { OTEL_COLLECTOR, RELEASES } from "../../lib/names";
 import { CHARTS, IMAGES, SYSTEM_POOL, chartSource } from "../charts";
+import { PRIORITY_CLASSES } from "../priorityClasses";
 
 /** Secret (in the collector's namespace) holding the Application Insights connection string. */
 export const CONNECTION_STRING_SECRET = {
@@ -36,6 +37,7 @@ export function collectorValues(replicas: number): Record<string, unknown> {
     command: { name: "otelcol-contrib" },
     replicaCount: replicas,
     podDisruptionBudget: replicas >= 2 ? { enabled: true, minAvailable: 1 } : disabled,
+    priorityClassName: PRIORITY_CLASSES.platform.name,
     nodeSelector: SYSTEM_POOL.nodeSelector,
     tolerations: SYSTEM_POOL.tolerations,
     podSecurityContext: {

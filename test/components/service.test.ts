@@ -8,18 +8,20 @@ import {
   servingWorkload,
 } from "../../components/service";
 import { METRIC_TEMPLATES } from "../../components/metricTemplates";
+import { SettingsError } from "../../settings";
 import {
   GATEWAY_SERVICE_ACCOUNT,
   LOADTESTER_URL,
   MONITORING_SELECTOR,
   PROMETHEUS_SERVICE_ACCOUNT,
-  PUBLIC_GATEWAY,
   appNamespace,
 } from "../../lib/names";
-import { manifest, manifests, ofType, rendered } from "../support/estate";
+import { manifest, manifests, ofType, rendered, renderWith } from "../support/estate";
 import type { ProgramRun } from "../../tools/harness";
 
 const NS = appNamespace({ environment: "prod" });
+/** An image digest as registries print it (OCI image-spec descriptor: sha256 and 64 lowercase hex digits). */
+const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
 
 describe("components/service", () => {
   let prod: ProgramRun;
@@ -37,6 +39,61 @@ describe("components/service", () => {
       );
       assert.equal(d.spec.template.metadata.labels.version, "2.4.1");
       assert.equal(d.spec.template.metadata.labels.app, "api-gateway");
+    });
+
+    it("pulls a tag-only image Always, so a re-pushed tag never runs stale code from a node's cache", () => {
+      for (const d of manifests(prod, "Deployment").filter((m) => m.metadata.namespace === NS)) {
+        const c = d.spec.template.spec.containers[0];
+        assert.doesNotMatch(c.image, /@sha256:/, d.metadata.name);
+        assert.equal(c.imagePullPolicy, "Always", d.metadata.name);
+      }
+    });
+
+    it("pins the image by digest when the service sets one, and only then pulls IfNotPresent", async () => {
+      const run = await renderWith("prod", (c) => {
+        c["aiwp-estate:services"]["api-gateway"].digest = DIGEST;
+      });
+      const c = manifest(run, "Deployment", "api-gateway", NS).spec.template.spec.containers[0];
+      assert.match(c.image, new RegExp(`^[a-z0-9]+\\.azurecr\\.io/aiwp/api-gateway:2\\.4\\.1@${DIGEST}$`));
+      assert.equal(c.imagePullPolicy, "IfNotPresent");
+      const other = manifest(run, "Deployment", "auth-service", NS).spec.template.spec.containers[0];
+      assert.equal(other.imagePullPolicy, "Always", "a service without a digest keeps its tag and Always");
+    });
+
+    it("rejects a digest that is not sha256 with 64 hex digits, naming the key", async () => {
+      for (const bad of ["sha256:abc", `sha512:${"a".repeat(64)}`, DIGEST.toUpperCase()]) {
+        await assert.rejects(
+          renderWith("prod", (c) => {
+            c["aiwp-estate:services"]["auth-service"] = { digest: bad };
+          }),
+          (e: unknown) =>
+            e instanceof SettingsError &&
+            e.issues.some(
+              (i) => i.path === "services.auth-service.digest" && /64 lowercase hex/.test(i.message),
+            ),
+        );
+      }
+    });
+
+    it("mounts no Kubernetes API token in any service pod, on the pod and on its service account", () => {
+      for (const d of manifests(prod, "Deployment").filter((m) => m.metadata.namespace === NS)) {
+        const pod = d.spec.template.spec;
+        assert.equal(pod.automountServiceAccountToken, false, d.metadata.name);
+        const sa = manifest(prod, "ServiceAccount", pod.serviceAccountName, NS);
+        assert.equal(sa.automountServiceAccountToken, false, sa.metadata.name);
+        // Workload identity still gets its own projected token: the webhook keys on this label.
+        assert.equal(d.spec.template.metadata.labels["azure.workload.identity/use"], "true");
+      }
+    });
+
+    it("gives the revenue path (api-gateway, auth-service) a higher priority than the other services", () => {
+      const classOf = (name: string) =>
+        manifest(prod, "Deployment", name, NS).spec.template.spec.priorityClassName;
+      const value = (className: string) => manifest(prod, "PriorityClass", className).value;
+      for (const name of ["api-gateway", "auth-service"]) assert.equal(classOf(name), "aiwp-revenue", name);
+      for (const name of ["agent-service", "code-execution-service", "workflow-service"])
+        assert.equal(classOf(name), "aiwp-service", name);
+      assert.ok(value(classOf("api-gateway")) > value(classOf("agent-service")));
     });
 
     it("runs non-root with a read-only root filesystem, no privilege escalation and no capabilities", () => {
@@ -156,7 +213,7 @@ describe("components/service", () => {
   });
 
   describe("Canary", () => {
-    it("targets the Deployment and its HPA, and routes the exposed route through the public gateway", () => {
+    it("targets the Deployment and its HPA, and hands its routes to the root VirtualServices (Flagger delegation)", () => {
       const c = manifest(prod, "Canary", "persona-service", NS).spec;
       assert.deepEqual(c.targetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "persona-service" });
       assert.deepEqual(c.autoscalerRef, {
@@ -166,17 +223,37 @@ describe("components/service", () => {
       });
       assert.equal(c.service.port, 80);
       assert.equal(c.service.targetPort, 8080);
-      assert.ok(c.service.gateways.includes(PUBLIC_GATEWAY));
-      assert.deepEqual(c.service.hosts, ["app.aiwp.example.com"]);
-      assert.deepEqual(c.service.match, [{ uri: { prefix: "/api/personas" } }]);
+      // Flagger v1.44 refuses hosts or gateways on a delegate VirtualService; the root owns the path match.
+      assert.equal(c.service.delegation, true);
+      assert.equal(c.service.hosts, undefined);
+      assert.equal(c.service.gateways, undefined);
+      assert.equal(c.service.match, undefined);
       assert.equal(c.service.trafficPolicy.tls.mode, "ISTIO_MUTUAL");
       assert.ok(c.service.trafficPolicy.outlierDetection && c.service.trafficPolicy.connectionPool);
     });
 
-    it("keeps code-execution inside the mesh", () => {
+    it("keeps code-execution inside the mesh: a delegate reached only through its mesh root", () => {
       const c = manifest(prod, "Canary", "code-execution-service", NS).spec;
-      assert.deepEqual(c.service.gateways, ["mesh"]);
-      assert.equal(c.service.hosts, undefined);
+      assert.equal(c.service.delegation, true);
+      assert.equal(c.service.gateways, undefined);
+      const root = manifest(prod, "VirtualService", "code-execution-service-mesh", NS).spec;
+      assert.deepEqual(root.gateways, ["mesh"]);
+      const publicRoot = manifest(prod, "VirtualService", "public-routes", NS).spec;
+      assert.ok(!publicRoot.http.some((r: any) => r.delegate.name === "code-execution-service"));
+    });
+
+    it("routes in-mesh callers of every service's short host through its delegate, on any path", () => {
+      for (const c of manifests(prod, "Canary").filter((m) => m.metadata.namespace === NS)) {
+        const name = c.metadata.name;
+        const root = manifest(prod, "VirtualService", `${name}-mesh`, NS).spec;
+        assert.deepEqual(root.hosts, [name]);
+        assert.deepEqual(root.gateways, ["mesh"]);
+        // One route, no match: the delegate's routes apply to every path (no 404 off the public prefix).
+        assert.equal(root.http.length, 1);
+        assert.equal(root.http[0].match, undefined);
+        // Flagger names its VirtualService after the apex Service, the Canary's targetRef by default.
+        assert.deepEqual(root.http[0].delegate, { name: c.spec.targetRef.name, namespace: NS });
+      }
     });
 
     it("gates the analysis on success rate, P95, P99 and firing critical alerts through the shared templates", () => {

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { CODE_EXECUTION_TAINT, WORKLOAD_LABEL } from "../../components/cluster";
 import { METRIC_TEMPLATES } from "../../components/metricTemplates";
-import { PROMETHEUS_URL, appNamespace } from "../../lib/names";
+import { PROMETHEUS_URL, PUBLIC_GATEWAY, appNamespace } from "../../lib/names";
 import { manifest, manifests, rendered, renderWith } from "../support/estate";
 import type { ProgramRun, Registration } from "../../tools/harness";
 
@@ -129,18 +129,99 @@ describe("components/workloads", () => {
     });
   });
 
-  it("declares no VirtualService, DestinationRule or Service for canaried services: Flagger owns them", () => {
+  it("declares none of the VirtualServices, DestinationRules or Services Flagger owns for canaried services", () => {
     const canaried = inNs(prod, "Canary").map((c) => c.metadata.name);
+    // Flagger's names: the apex `<name>`, `<name>-primary` and `<name>-canary` (how-it-works, Canary service).
+    const flaggers = new Set(canaried.flatMap((n) => [n, `${n}-primary`, `${n}-canary`]));
     for (const kind of ["VirtualService", "DestinationRule", "Service"]) {
-      const clash = inNs(prod, kind).filter((m) =>
-        canaried.some((n) => m.metadata.name === n || m.metadata.name.startsWith(`${n}-`)),
-      );
+      const clash = inNs(prod, kind).filter((m) => flaggers.has(m.metadata.name));
       assert.deepEqual(
         clash.map((m) => m.metadata.name),
         [],
         kind,
       );
     }
+  });
+
+  describe("public routing", () => {
+    // Istio HTTPMatchRequest semantics (networking/v1 VirtualService): `exact` is equality, `prefix` a string prefix;
+    // the first route whose match list has a matching entry wins.
+    const matches = (m: any, path: string) =>
+      m.uri.exact !== undefined ? path === m.uri.exact : path.startsWith(m.uri.prefix);
+    const routeOf = (spec: any, path: string) =>
+      spec.http.find((r: any) => r.match.some((m: any) => matches(m, path)))?.delegate.name;
+
+    it("serves the custom domain on the public gateway from one root that delegates every exposed service once", () => {
+      const root = manifest(prod, "VirtualService", "public-routes", NS).spec;
+      assert.deepEqual(root.hosts, [prod.config.settings.edge.customDomain]);
+      assert.deepEqual(root.gateways, [PUBLIC_GATEWAY]);
+      const exposed = Object.entries(prod.config.settings.services)
+        .filter(([, s]: [string, any]) => s.exposed)
+        .map(([n]) => n)
+        .sort();
+      const delegated = root.http.map((r: any) => r.delegate.name);
+      assert.deepEqual([...delegated].sort(), exposed, "every exposed service exactly once");
+      for (const r of root.http) assert.equal(r.delegate.namespace, NS);
+      // Only the root names the host: no other VirtualService in the estate claims it.
+      const claimants = manifests(prod, "VirtualService").filter((v) =>
+        (v.spec.hosts ?? []).includes(prod.config.settings.edge.customDomain),
+      );
+      assert.deepEqual(
+        claimants.map((v) => v.metadata.name),
+        ["public-routes"],
+      );
+    });
+
+    it("orders the routes longest prefix first with api-gateway's / last", () => {
+      const root = manifest(prod, "VirtualService", "public-routes", NS).spec;
+      const paths = root.http.map((r: any) => r.match[r.match.length - 1].uri.prefix);
+      for (let i = 1; i < paths.length; i++)
+        assert.ok(paths[i - 1].length >= paths[i].length, `${paths[i - 1]} before ${paths[i]}`);
+      assert.equal(paths[paths.length - 1], "/");
+      assert.equal(root.http[root.http.length - 1].delegate.name, "api-gateway");
+      // Paths from the ESTATE catalogue: each reaches its service, and nothing else falls to api-gateway.
+      assert.equal(routeOf(root, "/api/agents/42/run"), "agent-service");
+      assert.equal(routeOf(root, "/api/auth"), "auth-service");
+      assert.equal(routeOf(root, "/api/workflows/7"), "workflow-service");
+      assert.equal(routeOf(root, "/api/authors"), "api-gateway", "a prefix is a path segment, not a string");
+      assert.equal(
+        routeOf(root, "/api/code-execution/execute"),
+        "api-gateway",
+        "code-execution is not public",
+      );
+      assert.equal(routeOf(root, "/"), "api-gateway");
+    });
+
+    it("puts a nested route before the route that contains it, whatever the catalogue order", async () => {
+      const run = await renderWith("prod", (c) => {
+        c["aiwp-estate:services"]["persona-service"] = { route: "/api/agents/personas" };
+      });
+      const root = manifest(run, "VirtualService", "public-routes", NS).spec;
+      const order = root.http.map((r: any) => r.delegate.name);
+      assert.ok(order.indexOf("persona-service") < order.indexOf("agent-service"), order.join(", "));
+      assert.equal(routeOf(root, "/api/agents/personas/3"), "persona-service");
+      assert.equal(routeOf(root, "/api/agents/3"), "agent-service");
+    });
+
+    it("gives a rolling service a delegate VirtualService of its own, reached by both roots", async () => {
+      const run = await renderWith("prod", (c) => {
+        c["aiwp-estate:services"]["persona-service"] = { strategy: "rolling" };
+      });
+      const delegate = manifest(run, "VirtualService", "persona-service", NS).spec;
+      assert.equal(delegate.hosts, undefined, "a delegate has no hosts");
+      assert.equal(delegate.gateways, undefined, "a delegate has no gateways");
+      assert.deepEqual(delegate.http[0].route, [
+        { destination: { host: "persona-service", port: { number: 80 } } },
+      ]);
+      const svc = manifest(run, "Service", "persona-service", NS);
+      assert.equal(svc.spec.ports[0].port, delegate.http[0].route[0].destination.port.number);
+      const root = manifest(run, "VirtualService", "public-routes", NS).spec;
+      assert.equal(routeOf(root, "/api/personas/1"), "persona-service");
+      assert.deepEqual(manifest(run, "VirtualService", "persona-service-mesh", NS).spec.http[0].delegate, {
+        name: "persona-service",
+        namespace: NS,
+      });
+    });
   });
 
   it("runs code-execution only on its pool (the cluster's label and taint), and nothing else there", () => {

@@ -1,14 +1,17 @@
 import { approvedRegistries } from "../../policies/kubernetes/approvedRegistries";
 import { healthProbes } from "../../policies/kubernetes/healthProbes";
 import { imagePinned } from "../../policies/kubernetes/imagePinned";
+import { imagePullPolicy } from "../../policies/kubernetes/imagePullPolicy";
 import { minReplicasProd } from "../../policies/kubernetes/minReplicasProd";
 import { namespacePsaLabels } from "../../policies/kubernetes/namespacePsaLabels";
 import { noPrivilegeEscalation } from "../../policies/kubernetes/noPrivilegeEscalation";
 import { noPublicLoadBalancer } from "../../policies/kubernetes/noPublicLoadBalancer";
 import { pdbForMultiReplica } from "../../policies/kubernetes/pdbForMultiReplica";
+import { priorityClass } from "../../policies/kubernetes/priorityClass";
 import { readOnlyRootFilesystem } from "../../policies/kubernetes/readOnlyRootFilesystem";
 import { resourceRequestsLimits } from "../../policies/kubernetes/resourceRequestsLimits";
 import { runAsNonRoot } from "../../policies/kubernetes/runAsNonRoot";
+import { serviceAccountToken } from "../../policies/kubernetes/serviceAccountToken";
 import { assertCompliant, assertViolates, mutate, resource } from "./support";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -23,11 +26,15 @@ const deployment = {
     template: {
       metadata: { labels: { app: "api-gateway" } },
       spec: {
+        serviceAccountName: "api-gateway",
+        automountServiceAccountToken: false,
+        priorityClassName: "aiwp-revenue",
         securityContext: { runAsNonRoot: true, runAsUser: 10001 },
         containers: [
           {
             name: "api-gateway",
             image: "aiwpprodacr.azurecr.io/aiwp/api-gateway:2.4.1",
+            imagePullPolicy: "Always",
             resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } },
             readinessProbe: { httpGet: { path: "/health/ready", port: 8080 } },
             livenessProbe: { httpGet: { path: "/health/live", port: 8080 } },
@@ -67,6 +74,10 @@ const canary = {
   spec: { targetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "api-gateway" } },
 };
 const PROD = { environment: "prod" };
+const SA = "kubernetes:core/v1:ServiceAccount";
+const account = { metadata: { name: "api-gateway", namespace: "ai-workflow-prod" } };
+const POD = "spec.template.spec";
+const DIGEST = `sha256:${"a".repeat(64)}`;
 
 describe("policies/kubernetes", () => {
   it("k8s-resource-requests-limits: fails when a container has no memory limit", async () => {
@@ -159,6 +170,96 @@ describe("policies/kubernetes", () => {
       [resource(DEPLOYMENT, mutate(deployment, `${C}.image`, "localhost:5000/api-gateway"))],
       /tag none/,
     );
+  });
+
+  it("k8s-image-pinned: with requireDigest a tag alone fails and tag plus digest passes", async () => {
+    const digested = mutate(
+      deployment,
+      `${C}.image`,
+      `aiwpprodacr.azurecr.io/aiwp/api-gateway:2.4.1@${DIGEST}`,
+    );
+    await assertCompliant(imagePinned, [resource(DEPLOYMENT, digested)], { requireDigest: true });
+    await assertViolates(imagePinned, [resource(DEPLOYMENT, deployment)], /has no digest; requireDigest/, {
+      requireDigest: true,
+    });
+  });
+
+  it("k8s-image-pull-policy: a tag-only image pulls Always; IfNotPresent or no policy fails; a digest may use IfNotPresent", async () => {
+    await assertCompliant(imagePullPolicy, [resource(DEPLOYMENT, deployment)]);
+    await assertViolates(
+      imagePullPolicy,
+      [resource(DEPLOYMENT, mutate(deployment, `${C}.imagePullPolicy`, "IfNotPresent"))],
+      /pinned by tag only but pulled IfNotPresent/,
+    );
+    // Kubernetes defaults a tag other than latest to IfNotPresent.
+    await assertViolates(
+      imagePullPolicy,
+      [resource(DEPLOYMENT, mutate(deployment, `${C}.imagePullPolicy`, undefined))],
+      /IfNotPresent \(the default for a tag\)/,
+    );
+    const digested = mutate(
+      deployment,
+      `${C}.image`,
+      `aiwpprodacr.azurecr.io/aiwp/api-gateway:2.4.1@${DIGEST}`,
+    );
+    await assertCompliant(imagePullPolicy, [
+      resource(DEPLOYMENT, mutate(digested, `${C}.imagePullPolicy`, "IfNotPresent")),
+    ]);
+  });
+
+  it("k8s-service-account-token: no token passes; a pod that mounts one fails unless its account or the exception list says otherwise", async () => {
+    await assertCompliant(serviceAccountToken, [resource(DEPLOYMENT, deployment), resource(SA, account)]);
+    const inherits = mutate(deployment, `${POD}.automountServiceAccountToken`, undefined);
+    // Neither the pod nor its account opts out: Kubernetes mounts the token.
+    await assertViolates(
+      serviceAccountToken,
+      [resource(DEPLOYMENT, inherits), resource(SA, account)],
+      /ai-workflow-prod\/api-gateway mounts the Kubernetes API token of service account api-gateway/,
+    );
+    await assertCompliant(serviceAccountToken, [
+      resource(DEPLOYMENT, inherits),
+      resource(SA, mutate(account, "automountServiceAccountToken", false)),
+    ]);
+    // The pod's own setting wins over its account's.
+    await assertViolates(
+      serviceAccountToken,
+      [
+        resource(DEPLOYMENT, mutate(deployment, `${POD}.automountServiceAccountToken`, true)),
+        resource(SA, mutate(account, "automountServiceAccountToken", false)),
+      ],
+      /mounts the Kubernetes API token/,
+    );
+    // A pod without serviceAccountName runs as "default", which no declared account opts out for.
+    await assertViolates(
+      serviceAccountToken,
+      [
+        resource(DEPLOYMENT, mutate(inherits, `${POD}.serviceAccountName`, undefined)),
+        resource(SA, mutate(account, "automountServiceAccountToken", false)),
+      ],
+      /service account default/,
+    );
+    await assertCompliant(serviceAccountToken, [resource(DEPLOYMENT, inherits)], {
+      exemptWorkloads: ["ai-workflow-prod/api-gateway"],
+    });
+  });
+
+  it("k8s-priority-class: a named class passes; none fails; a system class fails outside kube-system", async () => {
+    await assertCompliant(priorityClass, [resource(DEPLOYMENT, deployment)]);
+    await assertViolates(
+      priorityClass,
+      [resource(DEPLOYMENT, mutate(deployment, `${POD}.priorityClassName`, undefined))],
+      /sets no priorityClassName/,
+    );
+    const critical = mutate(deployment, `${POD}.priorityClassName`, "system-node-critical");
+    await assertViolates(priorityClass, [resource(DEPLOYMENT, critical)], /system class/);
+    await assertCompliant(priorityClass, [
+      resource(DEPLOYMENT, mutate(critical, "metadata.namespace", "kube-system")),
+    ]);
+    // A Job runs to completion: not a long-running workload.
+    const job = {
+      spec: { template: { spec: { containers: [{ name: "once", image: "x.azurecr.io/a:1" }] } } },
+    };
+    await assertCompliant(priorityClass, [resource("kubernetes:batch/v1:Job", job)]);
   });
 
   it("k8s-approved-registries: the estate's ACR passes; Docker Hub fails unless configured", async () => {

@@ -65,6 +65,9 @@ describe("policies pack", () => {
         settings.mesh.permissiveExceptions,
       );
       assert.equal(config["alerts-have-runbook-url"].runbookBaseUrl, RUNBOOK_BASE_URL);
+      // Digests are required exactly when every service of the stack pins one.
+      const digested = Object.values(settings.services).every((s) => s.digest !== undefined);
+      assert.equal(config["k8s-image-pinned"].requireDigest, digested, "k8s-image-pinned.requireDigest");
     });
   }
 });
