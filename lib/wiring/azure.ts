@@ -294,9 +294,9 @@ const SAMPLE_SERVICE: Record<"Storage" | "AzureActiveDirectory", PacketAddress> 
 /** The subnet whose NSG filters traffic to (inbound) or from (outbound) the endpoint; none outside the VNet. */
 export function hostSubnet(endpoint: AzureEndpoint): SubnetRole | undefined {
   switch (endpoint.kind) {
+    // Floating IP: the frontend's traffic lands on the node NICs.
     case "nodes":
     case "pods":
-    // Floating IP: the frontend's traffic lands on the node NICs.
     case "ingressFrontend":
       return "aksNodes";
     case "postgres":

@@ -4,7 +4,7 @@ const CLUSTER = "azure-native:containerservice:ManagedCluster";
 const ASSIGNMENT = "azure-native:authorization:RoleAssignment";
 
 /** The AKS RBAC roles that can operate the whole cluster (learn.microsoft.com/azure/aks/manage-azure-rbac). */
-export const CLUSTER_ADMIN_ROLES = {
+const CLUSTER_ADMIN_ROLES = {
   "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b": "Azure Kubernetes Service RBAC Cluster Admin",
   "3498e952-d568-435e-9b2c-8d77e338d7f7": "Azure Kubernetes Service RBAC Admin",
 } as const;
