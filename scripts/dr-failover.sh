@@ -39,7 +39,7 @@ Usage: scripts/dr-failover.sh [options]
   --dr-data-resource-group RG  resource group of dr's PostgreSQL replica (default: rg-aiwp-dr-data)
   --pg-server NAME           dr's PostgreSQL replica (default: psql-aiwp-dr)
   --prod-context NAME        kubectl context of prod's cluster, for the fence (default: skip the cluster fence)
-  --frontdoor-resource-group RG  resource group of the Front Door profile that serves the public domain
+  --frontdoor-resource-group RG  resource group of prod's Front Door profile, in West Europe (default: rg-aiwp-prod-edge)
   --frontdoor-profile NAME   Front Door profile (default: afd-aiwp-prod)
   --hostname HOST            public domain to verify through Front Door (default: none)
   --rpo-minutes N            the RPO: refuse a backup older than this (default: 60)
@@ -58,7 +58,7 @@ dr_cluster="aks-aiwp-dr"
 dr_data_rg="rg-aiwp-dr-data"
 pg_server="psql-aiwp-dr"
 prod_context=""
-fd_rg=""
+fd_rg="rg-aiwp-prod-edge"
 fd_profile="afd-aiwp-prod"
 hostname=""
 rpo_minutes=60

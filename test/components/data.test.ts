@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { ofType, rendered } from "../support/estate";
+import { manifest, manifests, ofType, rendered, renderWith } from "../support/estate";
 
 /** The data tier's one resource of a type (the backup layer has a storage account of its own). */
 const one = (run: Awaited<ReturnType<typeof rendered>>, type: string) => {
@@ -94,5 +94,103 @@ describe("data tier", () => {
     const { outputs } = await rendered("prod");
     assert.equal(outputs.postgresHost, "psql-aiwp-prod.postgres.database.azure.com");
     assert.equal(outputs.redisHost, "redis-aiwp-prod.eastus.redis.azure.net");
+  });
+});
+
+describe("data tier in dr: standing copies of prod's data", () => {
+  it("PostgreSQL is a cross-region read replica of prod's server, in dr's subnet, without HA or its own databases", async () => {
+    const run = await rendered("dr");
+    const pg = one(run, "azure-native:dbforpostgresql:Server");
+    assert.equal(pg.createMode, "Replica");
+    assert.match(
+      pg.sourceServerResourceId,
+      /\/resourceGroups\/rg-aiwp-prod-data\/providers\/Microsoft\.DBforPostgreSQL\/flexibleServers\/psql-aiwp-prod$/,
+    );
+    assert.equal(pg.location, "westeurope");
+    // Replicas support neither HA nor backups until promoted (Azure read replicas: unsupported features), and
+    // inherit the source's administrator.
+    assert.equal(pg.highAvailability.mode, "Disabled");
+    assert.equal(pg.backup, undefined);
+    assert.equal(pg.administratorLogin, undefined);
+    assert.equal(pg.administratorLoginPassword, undefined);
+    assert.equal(pg.storage.autoGrow, "Enabled");
+    assert.match(pg.network.delegatedSubnetResourceId, /subnets\/snet-postgres$/);
+    assert.deepEqual(ofType(run, "azure-native:dbforpostgresql:Database"), []);
+  });
+
+  it("prod's containers are object-replicated into dr's account, the policy declared on both ends", async () => {
+    const run = await rendered("dr");
+    const policies = ofType(run, "azure-native:storage:ObjectReplicationPolicy");
+    assert.equal(policies.length, 2);
+    const [destination, source] = ["staiwpdrdata", "staiwpproddata"].map(
+      (account) => policies.find((p) => p.inputs.accountName === account)!.inputs as Record<string, any>,
+    );
+    assert.equal(destination.objectReplicationPolicyId, "default");
+    assert.match(destination.sourceAccount, /\/storageAccounts\/staiwpproddata$/);
+    assert.deepEqual(
+      destination.rules.map((r: any) => r.sourceContainer),
+      run.config.settings.data.storage.containers,
+    );
+    assert.equal(source.resourceGroupName, "rg-aiwp-prod-data");
+    // Both ends need versioning, the source its change feed.
+    for (const stack of ["prod", "dr"] as const) {
+      const blob = ofType(await rendered(stack), "azure-native:storage:BlobServiceProperties").find((b) =>
+        String(b.inputs.accountName).endsWith("data"),
+      )!.inputs as Record<string, any>;
+      assert.equal(blob.isVersioningEnabled, true, stack);
+      assert.equal(blob.changeFeed.enabled, true, stack);
+    }
+  });
+
+  it("cluster.drActive: pools at prod's minimums, the promoted server zone-redundant, dr's containers writable", async () => {
+    const active = await renderWith("dr", (c) => (c["aiwp-estate:cluster"].drActive = true));
+    const pools = Object.fromEntries(
+      ofType(active, "azure-native:containerservice:AgentPool").map((p) => [
+        p.inputs.agentPoolName,
+        p.inputs.minCount,
+      ]),
+    );
+    const prod = await rendered("prod");
+    const prodPools = Object.fromEntries(
+      ofType(prod, "azure-native:containerservice:AgentPool").map((p) => [
+        p.inputs.agentPoolName,
+        p.inputs.minCount,
+      ]),
+    );
+    assert.deepEqual(pools, prodPools);
+    const pg = one(active, "azure-native:dbforpostgresql:Server");
+    assert.equal(pg.highAvailability.mode, "ZoneRedundant");
+    assert.deepEqual(ofType(active, "azure-native:storage:ObjectReplicationPolicy"), []);
+    // The cold standby itself runs below prod's capacity.
+    const standby = ofType(await rendered("dr"), "azure-native:containerservice:AgentPool");
+    assert.ok(
+      standby.every(
+        (p) => (p.inputs.minCount as number) < (prodPools[p.inputs.agentPoolName as string] as number),
+      ),
+    );
+  });
+
+  it("every service reads its stack's own data endpoints from the data-endpoints ConfigMap", async () => {
+    for (const stack of ["prod", "dr"] as const) {
+      const run = await rendered(stack);
+      const env = stack === "prod" ? "prod" : "dr";
+      const endpoints = manifest(run, "ConfigMap", "data-endpoints", `ai-workflow-${env}`).data;
+      assert.equal(endpoints.POSTGRES_HOST, `psql-aiwp-${env}.postgres.database.azure.com`);
+      assert.equal(endpoints.BLOB_ENDPOINT, `https://staiwp${env}data.blob.core.windows.net`);
+      assert.match(endpoints.REDIS_HOST, new RegExp(`^redis-aiwp-${env}\\.`));
+      assert.equal(endpoints.SEARCH_ENDPOINT, `https://srch-aiwp-${env}.search.windows.net`);
+      assert.match(endpoints.KEY_VAULT_URI, new RegExp(`^https://kv-aiwp-${env}\\.vault\\.azure\\.net`));
+      const deployments = manifests(run, "Deployment").filter(
+        (d) => d.metadata.namespace === `ai-workflow-${env}`,
+      );
+      assert.ok(deployments.length >= 8);
+      for (const d of deployments) {
+        const app = d.spec.template.spec.containers[0];
+        assert.ok(
+          (app.envFrom ?? []).some((e: any) => e.configMapRef?.name === "data-endpoints"),
+          `${stack} ${d.metadata.name}`,
+        );
+      }
+    }
   });
 });
