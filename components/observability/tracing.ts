@@ -134,10 +134,13 @@ export class Tracing extends pulumi.ComponentResource {
         applicationType: "web",
         workspaceResourceId: args.workspaceId,
         ingestionMode: "LogAnalytics",
+        // Entra ID ingestion only: the instrumentation key alone is not a credential. The collector's azuremonitor
+        // exporter sends the key only (open-telemetry/opentelemetry-collector-contrib#41004, Entra ID auth open):
+        // its exports are refused until they pass an Entra ID authenticating proxy (Azure/aad-auth-proxy) whose
+        // identity holds Monitoring Metrics Publisher on this component.
+        disableLocalAuth: true,
         tags: args.tags,
       },
-        // Entra ID ingestion only: the instrumentation key alone is not a credential.
-        disableLocalAuth: true,
       { parent: this },
     );
     const k8sOpts = { parent: this, provider: args.provider };
