@@ -10,6 +10,7 @@ import { CertManager, dnsZoneOf } from "./components/certManager";
 import { Cluster } from "./components/cluster";
 import { Data } from "./components/data";
 import { DataEndpoints } from "./components/dataEndpoints";
+import { ReplicationPeering } from "./components/replicationPeering";
 import { Delivery } from "./components/delivery";
 import { FrontDoor, frontDoorLocation } from "./components/frontDoor";
 import { KeyVault } from "./components/keyVault";
@@ -106,6 +107,16 @@ export = async () => {
     tags,
   });
   if (!secrets.postgresAdminPassword) throw new Error("postgresAdminPassword: secret is required");
+  // dr's PostgreSQL replicates prod's across regions over global VNet peering.
+  const replicaOf = settings.data.postgres.replicaOf;
+  const peering = replicaOf
+    ? new ReplicationPeering(`${prefix}-replication-peering`, {
+        prefix,
+        subscriptionId: client.subscriptionId,
+        local: { resourceGroup: groups.platformName, name: network.vnet.name },
+        remote: replicaOf.virtualNetwork,
+      })
+    : undefined;
   const data = new Data(
     `${prefix}-data`,
     {
@@ -124,8 +135,9 @@ export = async () => {
       subscriptionId: client.subscriptionId,
       drActive: settings.cluster.drActive,
     },
-    // PostgreSQL resolves its private zone through the VNet link: the whole network comes first.
-    { dependsOn: [network] },
+    // PostgreSQL resolves its private zone through the VNet link: the whole network comes first (and a replica
+    // its peering to the source's VNet).
+    { dependsOn: [network, ...(peering ? [peering] : [])] },
   );
   // Every Kubernetes object, Helm release and component of the platform, workloads and alerting layers takes
   // `kubernetes.provider` (pass `{ provider: kubernetes.provider }` or `providers: [kubernetes.provider]`).

@@ -149,6 +149,8 @@ export const dataSchema = z.strictObject({
         serverName: z.string().regex(/^[a-z0-9][-a-z0-9]{1,61}[a-z0-9]$/, "must be a server name"),
         /** Region of the source server (the primary's). */
         location: z.string().regex(/^[a-z][a-z0-9]+$/, 'must be an Azure region name such as "eastus"'),
+        /** The source's VNet: replication between VNet-integrated servers in two regions runs over global peering. */
+        virtualNetwork: z.strictObject({ resourceGroup: z.string().min(1), name: z.string().min(2) }),
       })
       .optional(),
   }),

@@ -118,6 +118,20 @@ describe("data tier in dr: standing copies of prod's data", () => {
     assert.deepEqual(ofType(run, "azure-native:dbforpostgresql:Database"), []);
   });
 
+  it("dr's VNet and prod's are peered both ways, both halves declared by dr", async () => {
+    const run = await rendered("dr");
+    const peerings = ofType(run, "azure-native:network:VirtualNetworkPeering").map(
+      (p) => p.inputs as Record<string, any>,
+    );
+    const pairs = peerings.map(
+      (p) => `${p.virtualNetworkName}->${String(p.remoteVirtualNetwork.id).split("/").at(-1)}`,
+    );
+    assert.deepEqual(pairs.sort(), ["vnet-aiwp-dr->vnet-aiwp-prod", "vnet-aiwp-prod->vnet-aiwp-dr"]);
+    for (const p of peerings) assert.equal(p.allowVirtualNetworkAccess, true);
+    // prod declares none of its own: the dr stack owns both halves.
+    assert.deepEqual(ofType(await rendered("prod"), "azure-native:network:VirtualNetworkPeering"), []);
+  });
+
   it("prod's containers are object-replicated into dr's account, the policy declared on both ends", async () => {
     const run = await rendered("dr");
     const policies = ofType(run, "azure-native:storage:ObjectReplicationPolicy");
