@@ -279,7 +279,9 @@ const PLATFORM_NAMESPACES = [
   NAMESPACES.rabbitmqOperator,
 ];
 
-const API_SERVER: ClusterEndpoint = { address: "kube-apiserver" };
+/** The address name of the Kubernetes API server (webhook caller; destination of pods that use the API). */
+export const KUBE_APISERVER = "kube-apiserver";
+const API_SERVER: ClusterEndpoint = { address: KUBE_APISERVER };
 const w = (workload: string): ClusterEndpoint => ({ workload });
 const tcp = (ports: readonly PortSpec[]): { ports: readonly PortSpec[]; protocol: Protocol } => ({
   ports,
@@ -673,6 +675,13 @@ export function clusterWiring(settings: Settings): ClusterWiring {
       to: w("flagger"),
       ...tcp([8080]),
       why: "Flagger is a control-plane component",
+    },
+    {
+      id: "app-must-not-use-kubernetes-api",
+      from: { namespace: app },
+      to: API_SERVER,
+      ...tcp([443]),
+      why: "no service needs the Kubernetes API: its pods mount no service-account token",
     },
     {
       id: "app-must-not-reach-istiod-webhook",

@@ -25,6 +25,7 @@
  *   reading (DENY for a required flow, ALLOW for a forbidden one), and the decision says so.
  */
 import {
+  KUBE_APISERVER,
   MESH_ROOT_NAMESPACE,
   SIDECAR_PORTS,
   flowPorts,
@@ -53,13 +54,15 @@ export interface PodTemplate {
   annotations: Labels;
   serviceAccount: string;
   hostNetwork: boolean;
+  /** Whether the pods get a Kubernetes API token (the pod's automountServiceAccountToken, else its account's). */
+  token: boolean;
   ports: { name?: string; port: number; protocol: string }[];
   /** Pods created by a controller from a custom resource, or declared by the table (managed add-ons). */
   derived?: string;
 }
 
 /** The layers a flow crosses, in order. */
-export const LAYERS = ["egress", "ingress", "mtls", "authz"] as const;
+export const LAYERS = ["egress", "ingress", "mtls", "authz", "token"] as const;
 export type Layer = (typeof LAYERS)[number];
 
 export interface LayerDecision extends Decision {
@@ -193,6 +196,14 @@ function containerPorts(spec: any): PodTemplate["ports"] {
  */
 export function podsOf(objects: readonly ClusterObject[]): PodTemplate[] {
   const pods: PodTemplate[] = [];
+  const accounts = new Map<string, boolean | undefined>();
+  for (const o of objects)
+    if (o.manifest?.kind === "ServiceAccount")
+      accounts.set(`${ns(o)}/${o.manifest.metadata?.name}`, o.manifest.automountServiceAccountToken);
+  // Kubernetes mounts a token unless the pod, or else its service account, says false.
+  const token = (namespace: string, spec: any) =>
+    (spec?.automountServiceAccountToken ??
+      accounts.get(`${namespace}/${spec?.serviceAccountName ?? "default"}`)) !== false;
   const deployments = new Map<string, ClusterObject>();
   for (const o of objects) {
     const m = o.manifest;
@@ -210,6 +221,7 @@ export function podsOf(objects: readonly ClusterObject[]): PodTemplate[] {
         annotations: { ...(t.metadata?.annotations ?? {}) },
         serviceAccount: t.spec?.serviceAccountName ?? "default",
         hostNetwork: !!t.spec?.hostNetwork,
+        token: token(namespace, t.spec),
         ports: containerPorts(t.spec),
       });
     } else if (
@@ -233,6 +245,7 @@ export function podsOf(objects: readonly ClusterObject[]): PodTemplate[] {
         annotations: { ...(m.spec?.podMetadata?.annotations ?? {}) },
         serviceAccount: m.spec?.serviceAccountName ?? "default",
         hostNetwork: false,
+        token: true,
         ports: prometheus
           ? [
               { name: "web", port: 9090, protocol: "TCP" },
@@ -259,6 +272,7 @@ export function podsOf(objects: readonly ClusterObject[]): PodTemplate[] {
         annotations: {},
         serviceAccount: `${name}-server`,
         hostNetwork: false,
+        token: true,
         ports: [
           { name: "amqp", port: 5672, protocol: "TCP" },
           { name: "management", port: 15672, protocol: "TCP" },
@@ -287,6 +301,7 @@ export function podsOf(objects: readonly ClusterObject[]): PodTemplate[] {
       annotations: { ...(t.metadata?.annotations ?? {}) },
       serviceAccount: t.spec?.serviceAccountName ?? "default",
       hostNetwork: !!t.spec?.hostNetwork,
+      token: token(ns(o), t.spec),
       ports: containerPorts(t.spec),
       derived: `Flagger from ${nameOf(o)}`,
     });
@@ -436,6 +451,7 @@ const isGateway = (pod: PodTemplate) => pod.annotations["inject.istio.io/templat
 
 // ---------------------------------------------------------------- NetworkPolicy
 
+type Kind = "required" | "forbidden";
 type Peer =
   { pod: PodTemplate } | { address: { address: string; cidr?: string; except?: readonly string[] } };
 
@@ -461,8 +477,13 @@ function npPortMatches(
   });
 }
 
-function npPeerMatches(index: Index, policyNamespace: string, peer: any, other: Peer): boolean {
-  if (peer.ipBlock) return "address" in other && ipBlockCovers(peer.ipBlock, other.address);
+function npPeerMatches(index: Index, policyNamespace: string, peer: any, other: Peer, kind: Kind): boolean {
+  if (peer.ipBlock) {
+    if (!("address" in other)) return false;
+    // An address the table cannot name (the API server's) may lie in any block: a forbidden flow assumes it does.
+    if (!other.address.cidr) return kind === "forbidden";
+    return ipBlockCovers(peer.ipBlock, other.address);
+  }
   if (!("pod" in other)) return false;
   if (!peer.podSelector && !peer.namespaceSelector) return false;
   const nsOk = peer.namespaceSelector
@@ -484,6 +505,7 @@ function networkPolicyDecision(
   port: number,
   protocol: string,
   dst: PodTemplate | undefined,
+  kind: Kind,
 ): Decision {
   const layer = direction === "Ingress" ? "ingress" : "egress";
   if (pod.hostNetwork)
@@ -500,7 +522,8 @@ function networkPolicyDecision(
     const rules: any[] = (direction === "Ingress" ? o.manifest.spec.ingress : o.manifest.spec.egress) ?? [];
     for (const [i, rule] of rules.entries()) {
       const peers: any[] | undefined = direction === "Ingress" ? rule?.from : rule?.to;
-      const peerOk = !peers || peers.length === 0 || peers.some((p) => npPeerMatches(index, ns(o), p, other));
+      const peerOk =
+        !peers || peers.length === 0 || peers.some((p) => npPeerMatches(index, ns(o), p, other, kind));
       if (peerOk && npPortMatches(rule?.ports, port, protocol, dst))
         return { allowed: true, decidedBy: `${nameOf(o)} ${layer}[${i}]` };
     }
@@ -695,6 +718,7 @@ function managedPod(name: string, wl: Workload): PodTemplate {
     annotations: {},
     serviceAccount: wl.serviceAccount,
     hostNetwork: false,
+    token: true,
     ports: Object.entries(wl.ports).map(([n, port]) => ({ name: n, port, protocol: "TCP" })),
     derived: `table: ${wl.managedBy}`,
   };
@@ -738,12 +762,21 @@ function evaluateCase(
   if ("pod" in src)
     layers.push({
       layer: "egress",
-      ...networkPolicyDecision(index, src.pod, "Egress", dst, port, protocol, dstPod),
+      ...networkPolicyDecision(index, src.pod, "Egress", dst, port, protocol, dstPod, kind),
     });
   if (dstPod)
     layers.push({
       layer: "ingress",
-      ...networkPolicyDecision(index, dstPod, "Ingress", src, port, protocol, dstPod),
+      ...networkPolicyDecision(index, dstPod, "Ingress", src, port, protocol, dstPod, kind),
+    });
+  // Calling the Kubernetes API takes a token: a pod that mounts none cannot use the API even where it can reach it.
+  if ("address" in dst && dst.address.address === KUBE_APISERVER && "pod" in src)
+    layers.push({
+      layer: "token",
+      allowed: src.pod.token,
+      decidedBy: src.pod.token
+        ? `${src.pod.ref} mounts a service-account token`
+        : `${src.pod.ref} mounts no service-account token (automountServiceAccountToken: false)`,
     });
   // A flow on "any" port states reachability only: the mesh layers decide per port.
   if (dstPod && protocol === "TCP" && port !== 0) {

@@ -631,3 +631,52 @@ describe("wiring verifier: pods the operators create", () => {
     assert.equal(v.ok, false);
   });
 });
+
+describe("wiring verifier: the Kubernetes API takes a token", () => {
+  const api = flow({ to: { address: "kube-apiserver" }, ports: [443] });
+  const withToken = (automount?: boolean) => [
+    namespace("a"),
+    obj({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "client", namespace: "a" },
+      spec: {
+        template: {
+          metadata: { labels: { app: "client" } },
+          spec: {
+            serviceAccountName: "client",
+            automountServiceAccountToken: automount,
+            containers: [{ name: "c" }],
+          },
+        },
+      },
+    }),
+  ];
+
+  it("a pod that mounts a token may call the API server; one with automountServiceAccountToken false may not", () => {
+    assert.ok(decide(withToken(), api).allowed);
+    const c = decide(withToken(false), api);
+    assert.equal(c.allowed, false);
+    assert.match(layer(c, "token")!.decidedBy, /mounts no service-account token/);
+  });
+
+  it("the service account's automountServiceAccountToken applies when the pod says nothing", () => {
+    const sa = obj({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "client", namespace: "a" },
+      automountServiceAccountToken: false,
+    });
+    assert.equal(decide([...withToken(), sa], api).allowed, false);
+  });
+
+  it("an egress ipBlock counts as covering the API server's unknown address only for a forbidden flow", () => {
+    const egress = np("a", "out", {
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 443 }] }],
+    });
+    assert.equal(decide([...withToken(), egress], api, W, "required").allowed, false);
+    assert.equal(decide([...withToken(), egress], api, W, "forbidden").allowed, true);
+  });
+});
