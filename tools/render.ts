@@ -15,7 +15,6 @@ import {
   writeRender,
   writeRenderSync,
 } from "./outdir";
-import { clusterFiles } from "./cluster";
 import { renderFiles } from "./outputs";
 import { fullSummary, summarize } from "./summary";
 
@@ -98,7 +97,13 @@ export async function main(argv: string[]): Promise<number> {
     const baseline = options.diff !== undefined ? loadBaseline(options.diff, options.stack, cwd) : undefined;
     const run = await runProgram(config);
     const files = renderFiles(run);
-    if (options.charts) for (const [file, text] of await clusterFiles(run)) files.set(file, text);
+    if (options.charts) {
+      // Loaded only when asked for: the default render does not pay for helm's tooling.
+      // require, not import(): mocha loads the tools through tsx's CommonJS hook, where import() of a
+      // extensionless TypeScript path does not resolve.
+      const { clusterFiles } = require("./cluster") as typeof import("./cluster");
+      for (const [file, text] of await clusterFiles(run)) files.set(file, text);
+    }
     const resources = JSON.parse(files.get("resources.json")!) as Entry[];
     const diff = baseline && diffResources(baseline.resources, resources, config.settings.prefix);
     const diffText = diff && formatDiff(diff, baseline.label, resources, config.settings);
