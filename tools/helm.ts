@@ -167,6 +167,27 @@ export function runHelm(args: string[], input?: string): Promise<string> {
   });
 }
 
+/** Parsed CRD documents by their text: the same CRDs come out of every stack's render, and they are large. */
+const crdDocuments = new Map<string, Manifest>();
+
+/**
+ * The objects of a multi-document YAML stream. A CustomResourceDefinition document is parsed once per process
+ * and the same object returned for the same text (treat it as read-only).
+ */
+export function parseManifests(text: string): Manifest[] {
+  const objects: Manifest[] = [];
+  for (const doc of text.split(/^---[ \t]*$/m)) {
+    const crd = /^kind: CustomResourceDefinition\s*$/m.test(doc);
+    let parsed: unknown = crd ? crdDocuments.get(doc) : undefined;
+    if (parsed === undefined) {
+      parsed = yaml.load(doc);
+      if (crd && parsed) crdDocuments.set(doc, parsed as Manifest);
+    }
+    if (parsed && typeof parsed === "object" && "kind" in parsed) objects.push(parsed as Manifest);
+  }
+  return objects;
+}
+
 /**
  * `helm template <name> <package> --namespace <ns> --kube-version <v> --include-crds -f <values>`: the
  * objects the chart creates for the release's values, CRDs included. Rejects on a render or values-schema
@@ -195,9 +216,7 @@ export async function helmTemplate(release: HelmRelease): Promise<Manifest[]> {
     } catch (e) {
       throw new HelmError(`release ${release.name} (${path.basename(pkg)}): ${(e as Error).message}`);
     }
-    return (yaml.loadAll(text) as unknown[]).filter(
-      (d): d is Manifest => !!d && typeof d === "object" && "kind" in d,
-    );
+    return parseManifests(text);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -99,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
     const files = renderFiles(run);
     if (options.charts) {
       // Loaded only when asked for: the default render does not pay for helm's tooling.
-      // require, not import(): mocha loads the tools through tsx's CommonJS hook, where import() of a
+      // require, not import(): mocha loads the tools through tsx's CommonJS hook, where import() of an
       // extensionless TypeScript path does not resolve.
       const { clusterFiles } = require("./cluster") as typeof import("./cluster");
       for (const [file, text] of await clusterFiles(run)) files.set(file, text);

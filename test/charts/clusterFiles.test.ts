@@ -22,15 +22,17 @@ describe("charts: npm run render -- --charts", function () {
   it("writes every object of the stack, the program's and the charts', under cluster/<namespace>/<Kind>-<name>.yaml", async function () {
     requireCharts(this);
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "aiwp-render-charts-")), "prod");
-    const log = console.log;
+    const { log, error } = console;
+    const errors: string[] = [];
     console.log = () => undefined;
+    console.error = (...args: unknown[]) => errors.push(args.join(" "));
     let code: number;
     try {
       code = await main(["--stack", "prod", "--charts", "--out", out]);
     } finally {
-      console.log = log;
+      Object.assign(console, { log, error });
     }
-    assert.equal(code, 0);
+    assert.equal(code, 0, errors.join("\n"));
     const read = (file: string) => {
       const text = fs.readFileSync(path.join(out, "cluster", file), "utf8");
       return {
