@@ -35,15 +35,15 @@ import {
   standardTags,
 } from "./lib/names";
 import { effectiveCluster } from "./lib/drActive";
+import { clusterWiring } from "./lib/wiring/cluster";
 import { loadStackSettings } from "./settings";
 
-import { clusterWiring } from "./lib/wiring/cluster";
 export = async () => {
   const { settings, secrets } = loadStackSettings();
-  const prefix = stackPrefix(settings);
-  const tags = standardTags(settings);
   // Who may talk to whom in the cluster: checked (unknown workloads or ports, contradictions) before anything is declared.
   const wiring = clusterWiring(settings);
+  const prefix = stackPrefix(settings);
+  const tags = standardTags(settings);
 
   // Azure foundation
   const groups = new ResourceGroups(prefix, {
@@ -79,9 +79,9 @@ export = async () => {
     nodeSubnetId: network.subnetIds.aksNodes,
     ingressSubnetId: network.subnetIds.ingress,
     logAnalyticsWorkspaceId: logs.workspaceId,
-    tenantId: client.tenantId,
     egressIp: network.egressIp,
     deployerObjectId: client.objectId,
+    tenantId: client.tenantId,
     tags,
   });
   const registry = new Registry(`${prefix}-registry`, {
@@ -90,8 +90,8 @@ export = async () => {
     resourceGroupName: groups.platformName,
     location,
     drLocation: settings.drLocation,
-    zoned: settings.cluster.zones.length > 0,
     pullFrom: settings.registry.pullFrom,
+    zoned: settings.cluster.zones.length > 0,
     kubeletObjectId: cluster.kubeletObjectId,
     privateEndpointSubnetId: network.subnetIds.privateEndpoints,
     privateDnsZoneId: network.privateDnsZoneIds.acr,
@@ -147,8 +147,8 @@ export = async () => {
     clusterName: cluster.clusterName,
     kubeloginMode: settings.cluster.kubeloginMode,
     renderYamlToDirectory: settings.cluster.renderYamlToDirectory,
-  });
     authorizedBy: cluster.adminGrants,
+  });
 
   // Cluster platform: namespaces, mesh, observability, delivery, certificates, backups, the workflow queue.
   const k8sProvider = kubernetes.provider;
@@ -269,9 +269,6 @@ export = async () => {
     { dependsOn: [...nsReady, mesh, prometheusStack, delivery, dataEndpoints] },
   );
 
-  // Alerting: rules, Alertmanager routing and dashboards (the PrometheusRule CRD comes with the stack).
-  const alerting = new Alerting(
-    `${prefix}-alerting`,
   // Access: the matrix's data-plane grants on each service's workload identity.
   new Access(
     `${prefix}-access`,
@@ -298,6 +295,9 @@ export = async () => {
     { dependsOn: [data] },
   );
 
+  // Alerting: rules, Alertmanager routing and dashboards (the PrometheusRule CRD comes with the stack).
+  const alerting = new Alerting(
+    `${prefix}-alerting`,
     { settings, secrets, provider: kubernetes.provider },
     { dependsOn: [...nsReady, prometheusStack] },
   );
@@ -338,10 +338,10 @@ export = async () => {
     egressIp: network.egressIp,
     kubeconfig: kubernetes.kubeconfig,
     frontDoorHostname: frontDoor.hostname,
+    frontDoorResourceGroup: groups.edgeName,
     customDomainValidationToken: frontDoor.customDomainValidationToken,
     serviceImages: workloads.images,
     alertRules: alerting.ruleNames,
-    frontDoorResourceGroup: groups.edgeName,
     dashboards: alerting.dashboardUids,
     ingressPrivateLinkServiceName: mesh.privateLinkServiceName,
     backupStorageAccount: backup.storageAccountName,

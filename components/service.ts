@@ -548,6 +548,8 @@ export function deploymentSpec(
 export class Service extends pulumi.ComponentResource {
   /** Client id of the service's workload identity. */
   public readonly clientId: pulumi.Output<string>;
+  /** Object (principal) id of the service's workload identity: the data-plane grants go to it (components/access.ts). */
+  public readonly principalId: pulumi.Output<string>;
   /** The image the Deployment runs. */
   public readonly image: pulumi.Output<string>;
 
@@ -608,8 +610,6 @@ export class Service extends pulumi.ComponentResource {
           spec: {
             type: "ClusterIP",
             selector: { app: svcName },
-  /** Object (principal) id of the service's workload identity: the data-plane grants go to it (components/access.ts). */
-  public readonly principalId: pulumi.Output<string>;
             ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
           },
         },

@@ -19,11 +19,11 @@ export interface CatalogueEntry {
   access: AccessEntry[];
 }
 
-const standard = { cpu: ["500m", "2"], memory: ["1Gi", "4Gi"] } as Pick<CatalogueEntry, "cpu" | "memory">;
-
 const secrets: AccessEntry = { resource: "keyVault", role: "Key Vault Secrets User" };
 const database: AccessEntry = { resource: "postgres", role: "PostgreSQL Entra principal" };
 const cache: AccessEntry = { resource: "redis", role: "Redis access policy assignment" };
+
+const standard = { cpu: ["500m", "2"], memory: ["1Gi", "4Gi"] } as Pick<CatalogueEntry, "cpu" | "memory">;
 
 export const CATALOGUE: Record<string, CatalogueEntry> = {
   "api-gateway": {
@@ -37,9 +37,9 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     callers: [],
     team: "platform",
     priority: "revenue",
+    access: [secrets, cache],
   },
   "auth-service": {
-    access: [secrets, cache],
     ...standard,
     replicas: 3,
     route: "/api/auth",
@@ -50,10 +50,10 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     callers: ["api-gateway"],
     team: "identity",
     priority: "revenue",
+    access: [secrets, database, cache],
   },
   "agent-service": {
     ...standard,
-    access: [secrets, database, cache],
     replicas: 5,
     route: "/api/agents",
     strategy: "abTest",
@@ -63,11 +63,11 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     callers: ["api-gateway", "workflow-service"],
     team: "agents",
     priority: "standard",
+    access: [secrets, database, cache],
   },
   "persona-service": {
     ...standard,
     replicas: 3,
-    access: [secrets, database, cache],
     route: "/api/personas",
     strategy: "canary",
     exposed: true,
@@ -76,12 +76,12 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     callers: ["api-gateway", "agent-service"],
     team: "agents",
     priority: "standard",
+    access: [secrets, database, { resource: "storage", role: "Storage Blob Data Reader" }],
   },
   "code-execution-service": {
     cpu: ["1", "4"],
     memory: ["2Gi", "8Gi"],
     replicas: 5,
-    access: [secrets, database, { resource: "storage", role: "Storage Blob Data Reader" }],
     route: "/api/code-execution",
     strategy: "canary",
     exposed: false,
@@ -90,20 +90,21 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     callers: ["agent-service"],
     team: "runtime",
     priority: "standard",
+    // The sandbox runs untrusted code: its identity holds no data-plane role.
+    access: [],
   },
   "text-to-sql-service": {
     ...standard,
     replicas: 3,
     route: "/api/sql",
     strategy: "canary",
-    // The sandbox runs untrusted code: its identity holds no data-plane role.
-    access: [],
     exposed: true,
     pool: "application",
     autoscaler: "hpa",
     callers: ["api-gateway", "agent-service"],
     team: "data",
     priority: "standard",
+    access: [secrets, database],
   },
   "knowledge-base-service": {
     ...standard,
@@ -111,12 +112,16 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     route: "/api/knowledge",
     strategy: "canary",
     exposed: true,
-    access: [secrets, database],
     pool: "application",
     autoscaler: "hpa",
     callers: ["api-gateway", "agent-service"],
     team: "data",
     priority: "standard",
+    access: [
+      secrets,
+      { resource: "search", role: "Search Index Data Contributor" },
+      { resource: "storage", role: "Storage Blob Data Reader" },
+    ],
   },
   "workflow-service": {
     ...standard,
@@ -125,15 +130,10 @@ export const CATALOGUE: Record<string, CatalogueEntry> = {
     strategy: "canary",
     exposed: true,
     pool: "application",
-    access: [
-      secrets,
-      { resource: "search", role: "Search Index Data Contributor" },
-      { resource: "storage", role: "Storage Blob Data Reader" },
-    ],
     autoscaler: "keda",
     callers: ["api-gateway"],
     team: "workflows",
     priority: "standard",
+    access: [secrets, database, cache, { resource: "storage", role: "Storage Blob Data Contributor" }],
   },
 };
-    access: [secrets, database, cache, { resource: "storage", role: "Storage Blob Data Contributor" }],

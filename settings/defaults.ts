@@ -65,17 +65,17 @@ function servicesFor(env: Environment): JsonObject {
       access: entry.access.map((a) => ({ resource: a.resource, role: a.role })),
       callers: entry.callers,
       allowedPaths: [],
+      smokePaths: SMOKE_PATHS[name] ?? [{ path: entry.route, auth: true }],
       canary: {},
     };
-      smokePaths: SMOKE_PATHS[name] ?? [{ path: entry.route, auth: true }],
   }
   // Blue-green and A/B run a fixed number of checks rather than traffic steps.
   // Authentication fronts every request: its blue-green switch runs the strictest checks (ESTATE section 1 targets).
-  (services["auth-service"] as JsonObject).canary = {
-    iterations: env === "dev" ? 3 : 5,
   // Its success check is 99%, ten times the steady-state error target: a 99.9% check fails about one window
   // in two at the target itself (README, delivery). No mirroring: a mirrored refresh or login would replay a
   // one-time token against the new version; the webhooks call its real read paths with a real token instead.
+  (services["auth-service"] as JsonObject).canary = {
+    iterations: env === "dev" ? 3 : 5,
     successRatePercent: 99,
     latencyP95Ms: 300,
     latencyP99Ms: 500,
@@ -110,10 +110,10 @@ export function defaultsFor(env: Environment): JsonObject {
       maintenanceWindow: { dayOfWeek: "Sunday", startTime: "02:00", durationHours: 4, utcOffset: "+00:00" },
       apiServer: { privateCluster: false, authorizedIpRanges: [] },
       adminGroupObjectIds: [],
-      kubeloginMode: "azurecli",
       // Microsoft Defender for Containers and the Azure Policy add-on (mspnp/aks-baseline) outside dev.
       defender: env !== "dev",
       azurePolicy: env !== "dev",
+      kubeloginMode: "azurecli",
       logRetentionDays: prodLike ? 90 : 30,
       drActive: false,
       pools: {
@@ -209,6 +209,10 @@ export function defaultsFor(env: Environment): JsonObject {
         retentionSize: prodLike ? "90GB" : "20GB",
         storage: prodLike ? "100Gi" : "25Gi",
         replicas: env === "dev" ? 1 : 2,
+        scrapeInterval: "30s",
+        // The canary checks read the mesh's request metrics: scrape them and evaluate rules more often outside dev.
+        meshScrapeInterval: env === "dev" ? "15s" : "10s",
+        evaluationInterval: env === "dev" ? "30s" : "15s",
       },
       alertmanager: { replicas: env === "dev" ? 1 : 3, storage: "5Gi" },
       grafana: { replicas: env === "dev" ? 1 : 2, storage: "10Gi" },
@@ -231,10 +235,6 @@ export function defaultsFor(env: Environment): JsonObject {
         latencyThresholdMs: 300,
         latencyPercent: 95,
       },
-        scrapeInterval: "30s",
-        // The canary checks read the mesh's request metrics: scrape them and evaluate rules more often outside dev.
-        meshScrapeInterval: env === "dev" ? "15s" : "10s",
-        evaluationInterval: env === "dev" ? "30s" : "15s",
       routing: {
         groupWait: "30s",
         groupInterval: "5m",
@@ -260,6 +260,8 @@ export function defaultsFor(env: Environment): JsonObject {
       },
     },
     delivery: {
+      // Timing from fault onset (lib/flaggerTiming.ts): outside dev a 15s tick, 3 failed checks and a 60s
+      // progress deadline keep every directly checked failure within 120 s; no holds unless the stack sets them.
       canary:
         env === "dev"
           ? {
@@ -286,6 +288,7 @@ export function defaultsFor(env: Environment): JsonObject {
       acceptanceTest: { enabled: true },
     },
     services: servicesFor(env),
+    registry: {},
     backup: {
       rpoMinutes: 60,
       hourlySchedule: "0 * * * *",
@@ -300,7 +303,4 @@ export function defaultsFor(env: Environment): JsonObject {
       softDeleteDays: prodLike ? 30 : 7,
     },
   };
-      // Timing from fault onset (lib/flaggerTiming.ts): outside dev a 15s tick, 3 failed checks and a 60s
-      // progress deadline keep every directly checked failure within 120 s; no holds unless the stack sets them.
 }
-    registry: {},

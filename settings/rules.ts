@@ -282,6 +282,7 @@ function serviceDeliveryIssues(
   name: string,
   svc: ServiceSettings,
   stack: CanarySettings,
+  observability: Settings["observability"],
   budget: number,
 ): RuleIssue[] {
   const path = `services.${name}.canary`;
@@ -307,14 +308,41 @@ function serviceDeliveryIssues(
       message: `only blue-green mirrors traffic through its iterations (strategy is ${svc.strategy})`,
     });
   }
+  if (issues.length === 0) issues.push(...budgetIssues(path, svc, analysis, observability, budget));
   return issues;
+}
+
+/** The rollback budget against the timing model's worst case from fault onset (lib/flaggerTiming.ts). */
+function budgetIssues(
+  path: string,
+  svc: ServiceSettings,
+  analysis: CanarySettings,
+  observability: Settings["observability"],
+  budget: number,
+): RuleIssue[] {
+  const plan = servicePlan(observability, svc, analysis);
+  const over = DIRECT_MODES.filter((m) => plan.rollback[m] > budget);
+  if (over.length === 0) return [];
+  // The fastest this service could roll back with the same scrape, window and deadline: threshold 1.
+  const best = servicePlan(observability, svc, { ...analysis, threshold: 1 });
+  const reachable = DIRECT_MODES.every((m) => best.rollback[m] <= budget);
+  const figures = over.map((m) => `${m} ${plan.rollback[m]}s`).join(", ");
+  return [
+    {
+      path,
+      message:
+        `worst case from fault onset (${figures}) exceeds delivery.canary.maxRollbackSeconds (${budget}s)` +
+        (reachable
+          ? "; lower threshold, interval, metricWindow or progressDeadlineSeconds"
+          : `; it cannot be met with this interval, scrape interval (observability.prometheus.meshScrapeInterval), metricWindow and progressDeadlineSeconds even at threshold 1 (${DIRECT_MODES.map((m) => `${m} ${best.rollback[m]}s`).join(", ")})`),
+    },
+  ];
 }
 
 function serviceRules(s: Settings): RuleIssue[] {
   const issues: RuleIssue[] = [...accessIssues(s.services)];
   const routes = new Map<string, string>();
   for (const [name, svc] of Object.entries(s.services)) {
-  observability: Settings["observability"],
     const path = `services.${name}`;
     if (svc.replicas.min > svc.replicas.max) {
       issues.push({
@@ -343,37 +371,9 @@ function serviceRules(s: Settings): RuleIssue[] {
       issues.push({
         path: `${path}.exposed`,
         message: "a code-execution service is reached only through its callers, never from the ingress",
-  if (issues.length === 0) issues.push(...budgetIssues(path, svc, analysis, observability, budget));
       });
     }
   }
-/** The rollback budget against the timing model's worst case from fault onset (lib/flaggerTiming.ts). */
-function budgetIssues(
-  path: string,
-  svc: ServiceSettings,
-  analysis: CanarySettings,
-  observability: Settings["observability"],
-  budget: number,
-): RuleIssue[] {
-  const plan = servicePlan(observability, svc, analysis);
-  const over = DIRECT_MODES.filter((m) => plan.rollback[m] > budget);
-  if (over.length === 0) return [];
-  // The fastest this service could roll back with the same scrape, window and deadline: threshold 1.
-  const best = servicePlan(observability, svc, { ...analysis, threshold: 1 });
-  const reachable = DIRECT_MODES.every((m) => best.rollback[m] <= budget);
-  const figures = over.map((m) => `${m} ${plan.rollback[m]}s`).join(", ");
-  return [
-    {
-      path,
-      message:
-        `worst case from fault onset (${figures}) exceeds delivery.canary.maxRollbackSeconds (${budget}s)` +
-        (reachable
-          ? "; lower threshold, interval, metricWindow or progressDeadlineSeconds"
-          : `; it cannot be met with this interval, scrape interval (observability.prometheus.meshScrapeInterval), metricWindow and progressDeadlineSeconds even at threshold 1 (${DIRECT_MODES.map((m) => `${m} ${best.rollback[m]}s`).join(", ")})`),
-    },
-  ];
-}
-
   return issues;
 }
 

@@ -75,14 +75,14 @@ export const clusterSchema = z.strictObject({
     privateCluster: z.boolean(),
     authorizedIpRanges: z.array(cidr),
   }),
-  adminGroupObjectIds: z.array(uuid),
-  kubeloginMode: z.enum(["azurecli", "workloadidentity", "spn", "msi"]),
   /** Entra ID groups granted Azure Kubernetes Service RBAC Cluster Admin on the cluster (required outside dev). */
-  renderYamlToDirectory: z.string().min(1).optional(),
+  adminGroupObjectIds: z.array(uuid),
   /** Microsoft Defender for Containers sensor on the cluster (reports to the stack's Log Analytics workspace). */
   defender: z.boolean(),
   /** The Azure Policy add-on (Gatekeeper) on the cluster. */
   azurePolicy: z.boolean(),
+  kubeloginMode: z.enum(["azurecli", "workloadidentity", "spn", "msi"]),
+  renderYamlToDirectory: z.string().min(1).optional(),
   pools: z.strictObject({
     system: pool,
     application: pool,
@@ -256,6 +256,12 @@ export const observabilitySchema = z.strictObject({
     retentionSize: z.string().regex(/^[0-9]+(GB|TB)$/, 'must be a size such as "45GB"'),
     storage: quantity,
     replicas: posInt,
+    /** Default scrape interval of every target (kube-prometheus-stack `prometheusSpec.scrapeInterval`). */
+    scrapeInterval: duration,
+    /** Scrape interval of the mesh's request metrics (the envoy-stats PodMonitor): the canary checks read them. */
+    meshScrapeInterval: duration,
+    /** Rule evaluation interval (`prometheusSpec.evaluationInterval`): recording rules and alerts. */
+    evaluationInterval: duration,
   }),
   alertmanager: z.strictObject({ replicas: posInt, storage: quantity }),
   grafana: z.strictObject({ replicas: posInt, storage: quantity }),
@@ -290,12 +296,6 @@ export const observabilitySchema = z.strictObject({
       agentId: z.string(),
       toParty: z.string(),
     }),
-    /** Default scrape interval of every target (kube-prometheus-stack `prometheusSpec.scrapeInterval`). */
-    scrapeInterval: duration,
-    /** Scrape interval of the mesh's request metrics (the envoy-stats PodMonitor): the canary checks read them. */
-    meshScrapeInterval: duration,
-    /** Rule evaluation interval (`prometheusSpec.evaluationInterval`): recording rules and alerts. */
-    evaluationInterval: duration,
     dingtalk: receiverToggle,
     msteams: receiverToggle,
   }),
@@ -314,6 +314,18 @@ export const canarySchema = z.strictObject({
   successRatePercent: percent,
   latencyP95Ms: posInt,
   latencyP99Ms: posInt,
+  /** Query window of the success-rate and latency checks (the metrics' `interval`). */
+  metricWindow: duration,
+  /** Requests the canary must receive within metricWindow before the success-rate and latency checks judge it. */
+  minRequests: posInt,
+  /** The Canary's progressDeadlineSeconds: how long an unready canary is waited for before it rolls back. */
+  progressDeadlineSeconds: z.number().int().min(10, "must be at least 10"),
+  /** Expected time for a new pod to become Ready (image pull, start-up, readiness), for the rollout plan. */
+  podReadySeconds: posInt,
+  /** Hold per canary weight ("5": "12h"): the weight is kept at least this long before the next step. */
+  holds: z.record(z.string().regex(/^[0-9]+$/, 'must be a canary weight such as "5"'), duration).optional(),
+  /** Blue-green only: mirror this percentage of live traffic to the new version during its iterations. */
+  mirrorWeight: percent.optional(),
 });
 
 export const deliverySchema = z.strictObject({
@@ -343,6 +355,8 @@ export const serviceSchema = z.strictObject({
     .optional(),
   /** Scheduling priority: `revenue` for the request path users pay for, `standard` otherwise. */
   priority: z.enum(SERVICE_PRIORITIES),
+  /** The access matrix: Azure data resources the service calls and the role its workload identity needs on each. */
+  access: z.array(z.strictObject({ resource: z.enum(DATA_RESOURCES), role: z.enum(ACCESS_ROLE_NAMES) })),
   strategy: z.enum(STRATEGIES),
   replicas: z.strictObject({ min: posInt, max: posInt }),
   resources: z.strictObject({ cpu: resourcePair, memory: resourcePair }),
@@ -355,20 +369,6 @@ export const serviceSchema = z.strictObject({
   /** Owning team: alerts carry it as the `team` label and Alertmanager routes by it. */
   team: dnsLabel,
   /** RabbitMQ queue and backlog per replica, when `autoscaler` is keda. */
-  /** Query window of the success-rate and latency checks (the metrics' `interval`). */
-  metricWindow: duration,
-  /** Requests the canary must receive within metricWindow before the success-rate and latency checks judge it. */
-  minRequests: posInt,
-  /** The Canary's progressDeadlineSeconds: how long an unready canary is waited for before it rolls back. */
-  progressDeadlineSeconds: z.number().int().min(10, "must be at least 10"),
-  /** Expected time for a new pod to become Ready (image pull, start-up, readiness), for the rollout plan. */
-  podReadySeconds: posInt,
-  /** The access matrix: Azure data resources the service calls and the role its workload identity needs on each. */
-  access: z.array(z.strictObject({ resource: z.enum(DATA_RESOURCES), role: z.enum(ACCESS_ROLE_NAMES) })),
-  /** Hold per canary weight ("5": "12h"): the weight is kept at least this long before the next step. */
-  holds: z.record(z.string().regex(/^[0-9]+$/, 'must be a canary weight such as "5"'), duration).optional(),
-  /** Blue-green only: mirror this percentage of live traffic to the new version during its iterations. */
-  mirrorWeight: percent.optional(),
   queue: z.strictObject({ name: dnsLabel, messagesPerReplica: posInt }).optional(),
   /** Other services allowed to call this one (mesh AuthorizationPolicy); the gateway is implied for routed services. */
   callers: z.array(dnsLabel),
@@ -379,6 +379,15 @@ export const serviceSchema = z.strictObject({
       paths: z.array(z.string()),
     }),
   ),
+  /** Read-only requests the acceptance and load webhooks send to the canary; `auth` sends the load tester's bearer token. */
+  smokePaths: z
+    .array(
+      z.strictObject({
+        path: z.string().startsWith("/", "must be a path starting with /"),
+        auth: z.boolean(),
+      }),
+    )
+    .min(1, "must list at least one path the new version really serves"),
   canary: canarySchema.partial(),
 });
 
@@ -422,34 +431,10 @@ export const settingsSchema = z.strictObject({
   edge: edgeSchema,
   data: dataSchema,
   mesh: meshSchema,
-  /** Read-only requests the acceptance and load webhooks send to the canary; `auth` sends the load tester's bearer token. */
-  smokePaths: z
-    .array(
-      z.strictObject({
-        path: z.string().startsWith("/", "must be a path starting with /"),
-        auth: z.boolean(),
-      }),
-    )
-    .min(1, "must list at least one path the new version really serves"),
   observability: observabilitySchema,
   delivery: deliverySchema,
   services: z.record(dnsLabel, serviceSchema),
   backup: backupSchema,
-});
-
-export type Environment = (typeof ENVIRONMENTS)[number];
-export type Settings = z.infer<typeof settingsSchema>;
-export type NetworkSettings = Settings["network"];
-export type ClusterSettings = Settings["cluster"];
-export type PoolSettings = z.infer<typeof pool>;
-export type EdgeSettings = Settings["edge"];
-export type DataSettings = Settings["data"];
-export type MeshSettings = Settings["mesh"];
-export type ObservabilitySettings = Settings["observability"];
-export type AlertSettings = Settings["observability"]["alerts"];
-export type DeliverySettings = Settings["delivery"];
-export type CanarySettings = z.infer<typeof canarySchema>;
-export type ServiceSettings = z.infer<typeof serviceSchema>;
   registry: z.strictObject({
     /**
      * dr only: pull from prod's geo-replicated registry (its replica in this region) through a private endpoint
@@ -466,4 +451,19 @@ export type ServiceSettings = z.infer<typeof serviceSchema>;
       })
       .optional(),
   }),
+});
+
+export type Environment = (typeof ENVIRONMENTS)[number];
+export type Settings = z.infer<typeof settingsSchema>;
+export type NetworkSettings = Settings["network"];
+export type ClusterSettings = Settings["cluster"];
+export type PoolSettings = z.infer<typeof pool>;
+export type EdgeSettings = Settings["edge"];
+export type DataSettings = Settings["data"];
+export type MeshSettings = Settings["mesh"];
+export type ObservabilitySettings = Settings["observability"];
+export type AlertSettings = Settings["observability"]["alerts"];
+export type DeliverySettings = Settings["delivery"];
+export type CanarySettings = z.infer<typeof canarySchema>;
+export type ServiceSettings = z.infer<typeof serviceSchema>;
 export type BackupSettings = Settings["backup"];
