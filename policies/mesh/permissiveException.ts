@@ -17,6 +17,11 @@ const configSchema = schema({
           type: "string",
           description: 'The workload\'s "app" label, or "*" for the whole namespace.',
         },
+        port: {
+          type: "integer",
+          description:
+            "The container port that accepts plain text (port-level PERMISSIVE); absent: every port.",
+        },
         reason: { type: "string", minLength: 10 },
       },
     },
