@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { dingtalkBridgeUrl } from "./alertmanager";
+import { PRIORITY_CLASSES } from "../priorityClasses";
 
 export const DINGTALK_IMAGE = "timonwong/prometheus-webhook-dingtalk:v2.1.0";
 const PORT = 8060;
@@ -57,6 +58,7 @@ export class DingtalkBridge extends pulumi.ComponentResource {
             metadata: { labels },
             spec: {
               automountServiceAccountToken: false,
+              priorityClassName: PRIORITY_CLASSES.platform.name,
               securityContext: {
                 runAsNonRoot: true,
                 runAsUser: 65534,
@@ -67,6 +69,8 @@ export class DingtalkBridge extends pulumi.ComponentResource {
                 {
                   name: "bridge",
                   image: DINGTALK_IMAGE,
+                  // Pinned by tag only: ask the registry on every start (a re-pushed tag is not served from cache).
+                  imagePullPolicy: "Always",
                   args: [`--web.listen-address=:${PORT}`, "--config.file=/config/config.yml"],
                   ports: [{ name: "http", containerPort: PORT }],
                   readinessProbe: { ...probe, initialDelaySeconds: 2 },

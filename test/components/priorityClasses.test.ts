@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { PRIORITY_CLASSES } from "../../components/priorityClasses";
 import { NAMESPACES } from "../../lib/names";
-import { STACKS, manifest, manifests, rendered } from "../support/estate";
+import { STACKS, manifest, manifests, renderWith, rendered } from "../support/estate";
 
 /** Highest value of a user-defined PriorityClass (Kubernetes API: larger values are reserved for system classes). */
 const USER_MAX = 1_000_000_000;
@@ -24,6 +24,26 @@ describe("components/priorityClasses", () => {
     assert.ok(value("aiwp-mesh-critical") > value("aiwp-platform"));
     assert.ok(value("aiwp-platform") > value("aiwp-revenue"));
     assert.ok(value("aiwp-revenue") > value("aiwp-service"));
+  });
+
+  it("classifies every pod the program declares, the optional DingTalk bridge included, with no API token", async () => {
+    const run = await renderWith("prod", (c) => {
+      c["aiwp-estate:observability"].receivers = { dingtalk: { enabled: true } };
+    });
+    const names = new Set(Object.values(PRIORITY_CLASSES).map((c) => c.name));
+    const deployments = manifests(run, "Deployment");
+    assert.ok(
+      deployments.some((d) => d.metadata.name.endsWith("-dingtalk")),
+      "the bridge is rendered",
+    );
+    for (const d of deployments) {
+      const pod = d.spec.template.spec;
+      assert.ok(names.has(pod.priorityClassName), `${d.metadata.name}: ${pod.priorityClassName}`);
+      assert.equal(pod.automountServiceAccountToken, false, d.metadata.name);
+      for (const c of pod.containers)
+        if (!c.image.includes("@sha256:"))
+          assert.equal(c.imagePullPolicy, "Always", `${d.metadata.name}/${c.name}`);
+    }
   });
 
   for (const stack of STACKS) {

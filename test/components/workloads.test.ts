@@ -34,9 +34,10 @@ describe("components/workloads", () => {
   describe("analysis follows the stack config", () => {
     it("renders prod's stepWeights, interval and threshold", () => {
       const a = canary(prod, "api-gateway").analysis;
+      // ESTATE section 4: prod steps 5 -> 25 -> 50; interval and threshold are the stack's delivery.canary.
       assert.deepEqual(a.stepWeights, [5, 25, 50]);
-      assert.equal(a.interval, "1m");
-      assert.equal(a.threshold, 2);
+      assert.equal(a.interval, prod.config.settings.delivery.canary.interval);
+      assert.equal(a.threshold, prod.config.settings.delivery.canary.threshold);
       assert.equal(a.iterations, undefined);
     });
 
@@ -46,7 +47,8 @@ describe("components/workloads", () => {
           stepWeights: [10, 20, 40, 80],
           interval: "30s",
           threshold: 3,
-          maxRollbackSeconds: 120,
+          // Loose enough for 30s x 3 from fault onset: this case is about values moving, not the budget.
+          maxRollbackSeconds: 600,
           successRatePercent: 98,
           latencyP95Ms: 400,
           latencyP99Ms: 800,
@@ -63,7 +65,10 @@ describe("components/workloads", () => {
       const auth = canary(run, "auth-service");
       assert.equal(auth.analysis.interval, "30s");
       assert.equal(auth.analysis.stepWeights, undefined);
-      assert.deepEqual(template(auth, METRIC_TEMPLATES.successRate).thresholdRange, { min: 99.9 });
+      assert.deepEqual(template(auth, METRIC_TEMPLATES.successRate).thresholdRange, {
+        min: run.config.settings.services["auth-service"].canary.successRatePercent,
+      });
+      assert.ok(run.config.settings.services["auth-service"].canary.successRatePercent! > 98);
     });
 
     it("lets a service override win over the stack default", async () => {
@@ -321,10 +326,15 @@ describe("components/workloads", () => {
 
     it("gates on firing critical alerts of the workload, reading 0 when none fire", () => {
       const q = manifest(prod, "MetricTemplate", METRIC_TEMPLATES.alertGate, NS).spec.query;
-      assert.match(
-        q,
-        /ALERTS\{alertstate="firing", severity="critical", service="\{\{ target \}\}", namespace="\{\{ namespace \}\}"/,
-      );
+      // The ALERTS selector, up to its closing brace (the template's own {{ }} sit inside it).
+      const selector = /ALERTS\{(.*?)\}\)/s.exec(q)![1];
+      for (const matcher of [
+        'alertstate="firing"',
+        'severity="critical"',
+        'service="{{ target }}"',
+        'namespace="{{ namespace }}"',
+      ])
+        assert.ok(selector.includes(matcher), `${matcher} in ${selector}`);
       assert.match(q, /or on\(\) vector\(0\)$/);
     });
 
