@@ -12,6 +12,7 @@ import { Data } from "./components/data";
 import { DataEndpoints } from "./components/dataEndpoints";
 import { ReplicationPeering } from "./components/replicationPeering";
 import { Delivery } from "./components/delivery";
+import { HoldGate, holdsInUse } from "./components/holdGate";
 import { FrontDoor, frontDoorLocation } from "./components/frontDoor";
 import { KeyVault } from "./components/keyVault";
 import { KubernetesProvider } from "./components/kubernetesProvider";
@@ -203,11 +204,17 @@ export = async () => {
     provider: k8sProvider,
     dependsOn: nsReady,
   });
+  const holdGate = holdsInUse(settings.services, settings.delivery);
   const delivery = new Delivery(`${prefix}-delivery`, {
     flaggerReplicas: settings.environment === "prod" || settings.environment === "dr" ? 2 : 1,
+    holdGate,
     provider: k8sProvider,
     dependsOn: [mesh.istiod, prometheusStack.release],
   });
+  // Per-step holds: the gate's state and the load tester's permission to read the Canaries.
+  if (holdGate) {
+    new HoldGate(`${prefix}-hold-gate`, { namespace: appNs, provider: k8sProvider }, { dependsOn: nsReady });
+  }
   const backup = new Backup(`${prefix}-backup`, {
     prefix,
     backup: settings.backup,

@@ -21,9 +21,52 @@ export function flaggerValues(replicas: number): Record<string, unknown> {
   };
 }
 
+/** Secret (in the load tester's namespace) holding the OAuth client the webhooks authenticate as. */
+export const LOADTEST_CLIENT_SECRET = "aiwp-loadtest-client";
+
+/**
+ * Shell command that prints a bearer token for the estate's API: the OAuth 2.0 client-credentials grant
+ * against the identity provider's token endpoint (Microsoft identity platform v2.0, scope
+ * `<audience>/.default`), with the client from LOADTEST_CLIENT_SECRET in the load tester's environment.
+ * The loadtester image ships curl and jq (Flagger Dockerfile.loadtester).
+ */
+export const LOADTEST_TOKEN_COMMAND =
+  'curl -sf --max-time 10 "$AIWP_TOKEN_URL" --data-urlencode grant_type=client_credentials' +
+  ' --data-urlencode "client_id=$AIWP_CLIENT_ID" --data-urlencode "client_secret=$AIWP_CLIENT_SECRET"' +
+  ' --data-urlencode "scope=$AIWP_TOKEN_SCOPE" | jq -er .access_token';
+
+/** Where the load tester gets its token: the provider's token endpoint and the API's scope. */
+export interface LoadTestClient {
+  /** OAuth 2.0 token endpoint (`<issuer minus /v2.0>/oauth2/v2.0/token` for Entra ID). */
+  tokenUrl: string;
+  /** Scope requested (`<API audience>/.default`). */
+  scope: string;
+  /** Application (client) id of the load tester's app registration. */
+  clientId: string;
+  /** Its client secret (Pulumi secret). */
+  clientSecret: pulumi.Input<string>;
+}
+
+/** The load tester's environment for LOADTEST_TOKEN_COMMAND: endpoint and scope in clear, the client from the Secret. */
+export function loadtesterEnv(client: Pick<LoadTestClient, "tokenUrl" | "scope">): Record<string, unknown>[] {
+  const fromSecret = (name: string, key: string) => ({
+    name,
+    valueFrom: { secretKeyRef: { name: LOADTEST_CLIENT_SECRET, key } },
+  });
+  return [
+    { name: "AIWP_TOKEN_URL", value: client.tokenUrl },
+    { name: "AIWP_TOKEN_SCOPE", value: client.scope },
+    fromSecret("AIWP_CLIENT_ID", "client-id"),
+    fromSecret("AIWP_CLIENT_SECRET", "client-secret"),
+  ];
+}
+
 /** flagger-loadtester values: it runs the canaries' load and acceptance webhooks from inside the mesh. */
-export function loadtesterValues(): Record<string, unknown> {
+export function loadtesterValues(
+  client?: Pick<LoadTestClient, "tokenUrl" | "scope">,
+): Record<string, unknown> {
   return {
+    ...(client ? { env: loadtesterEnv(client) } : {}),
     replicaCount: 1,
     // Services' AuthorizationPolicies name this account as the caller of canary webhooks.
     serviceAccountName: LOADTESTER_SERVICE_ACCOUNT.name,
@@ -43,6 +86,10 @@ export interface DeliveryArgs {
   provider: k8s.Provider;
   /** Resources the releases wait for (istiod, the Prometheus stack). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** The OAuth client the webhooks get their bearer token with. Default: none (smoke paths unauthenticated). */
+  loadTestClient?: LoadTestClient;
+  /** Whether the hold gate runs in the load tester (it reads Canaries with kubectl: mount the API token). Default false. */
+  holdGate?: boolean;
 }
 
 /** Flagger (Istio provider, the estate's Prometheus) and flagger-loadtester. */
@@ -72,9 +119,25 @@ export class Delivery extends pulumi.ComponentResource {
       `${name}-loadtester-sa`,
       {
         metadata: { name: LOADTESTER_SERVICE_ACCOUNT.name, namespace: LOADTESTER_SERVICE_ACCOUNT.namespace },
+        // The webhooks run hey and curl against the canaries (cmd and bash types); only the hold gate calls the
+        // API (kubectl, bound by components/holdGate.ts to get canaries and patch its ConfigMap), so the token
+        // is mounted only where holds exist. The sidecar's istio-token is a projected volume of its own.
+        automountServiceAccountToken: args.holdGate ?? false,
       },
       childOpts,
     );
+    const client = args.loadTestClient;
+    const clientSecret = client
+      ? new k8s.core.v1.Secret(
+          `${name}-loadtest-client`,
+          {
+            metadata: { name: LOADTEST_CLIENT_SECRET, namespace: NAMESPACES.flagger },
+            type: "Opaque",
+            stringData: { "client-id": client.clientId, "client-secret": pulumi.secret(client.clientSecret) },
+          },
+          childOpts,
+        )
+      : undefined;
     this.loadtester = new k8s.helm.v3.Release(
       `${name}-loadtester`,
       {
@@ -83,7 +146,7 @@ export class Delivery extends pulumi.ComponentResource {
         namespace: NAMESPACES.flagger,
         values: loadtesterValues(),
       },
-      { ...childOpts, dependsOn: [loadtesterAccount] },
+      { ...childOpts, dependsOn: [loadtesterAccount, ...(clientSecret ? [clientSecret] : [])] },
     );
     this.registerOutputs({});
   }

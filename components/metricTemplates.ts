@@ -19,20 +19,46 @@ export const ALERT_GATE_IGNORED = ["CanaryRolledBack"] as const;
 const workload =
   'reporter="destination", destination_workload_namespace="{{ namespace }}", destination_workload="{{ target }}"';
 
-/** Percentage of the canary's requests that did not answer 5xx over the metric interval. */
-export function successRateQuery(): string {
+/** The Canary metric's `templateVariables` key holding its minimum request count (Flagger `{{ variables.<key> }}`). */
+export const MIN_REQUESTS_VARIABLE = "minRequests";
+
+/**
+ * Guard of the success-rate and latency checks. Flagger counts an empty result or NaN as a failed check
+ * (v1.44 pkg/metrics/providers/prometheus.go ErrNoValuesFound; scheduler_metrics.go), so a canary with no
+ * traffic yet, or fewer than `minRequests` requests in the window, would fail for lack of data: below that
+ * count the check reports `passing` instead, and the canary is judged by readiness and the alert gate.
+ */
+function guarded(query: string, passing: number): string {
   return [
-    `sum(rate(istio_requests_total{${workload}, response_code!~"5.."}[{{ interval }}]))`,
-    `/ sum(rate(istio_requests_total{${workload}}[{{ interval }}])) * 100`,
+    `(\n${query}\n)`,
+    `and on() (sum(increase(istio_requests_total{${workload}}[{{ interval }}])) >= {{ variables.${MIN_REQUESTS_VARIABLE} }})`,
+    `or on() vector(${passing})`,
   ].join("\n");
+}
+
+/**
+ * Percentage of the canary's requests that did not answer 5xx over the metric interval. The non-5xx rate
+ * falls back to 0: a canary that answers only 5xx has no such series at all and must read 0%, not "no data".
+ */
+export function successRateQuery(): string {
+  return guarded(
+    [
+      `(sum(rate(istio_requests_total{${workload}, response_code!~"5.."}[{{ interval }}])) or on() vector(0))`,
+      `/ sum(rate(istio_requests_total{${workload}}[{{ interval }}])) * 100`,
+    ].join("\n"),
+    100,
+  );
 }
 
 /** The canary's latency quantile (0.95, 0.99) in milliseconds over the metric interval. */
 export function latencyQuery(quantile: number): string {
-  return [
-    `histogram_quantile(${quantile},`,
-    `  sum by (le) (rate(istio_request_duration_milliseconds_bucket{${workload}}[{{ interval }}])))`,
-  ].join("\n");
+  return guarded(
+    [
+      `histogram_quantile(${quantile},`,
+      `  sum by (le) (rate(istio_request_duration_milliseconds_bucket{${workload}}[{{ interval }}])))`,
+    ].join("\n"),
+    0,
+  );
 }
 
 /**

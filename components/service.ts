@@ -7,17 +7,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { durationSeconds, formatDuration } from "../lib/duration";
-import {
-  CODE_EXECUTION_POOL,
-  LOADTESTER_URL,
-  MONITORING_SELECTOR,
-  PROMETHEUS_URL,
-} from "../lib/names";
+import { CODE_EXECUTION_POOL, LOADTESTER_URL, MONITORING_SELECTOR, PROMETHEUS_URL } from "../lib/names";
 import type { CanarySettings, DeliverySettings, ServiceSettings } from "../settings";
 import { effectiveAnalysis } from "../settings";
 import { DATA_ENDPOINTS_CONFIGMAP } from "./dataEndpoints";
-import { METRIC_TEMPLATES } from "./metricTemplates";
+import { holdSeconds } from "../lib/rollout";
+import { LOADTEST_TOKEN_COMMAND } from "./delivery";
+import { holdGateWebhooks } from "./holdGate";
+import { METRIC_TEMPLATES, MIN_REQUESTS_VARIABLE } from "./metricTemplates";
 import { ISTIO_MTLS_SCRAPE } from "./observability/prometheusStack";
 import { servicePriorityClass } from "./priorityClasses";
 import { WorkloadIdentity, type RoleGrant } from "./workloadIdentity";
@@ -112,10 +109,34 @@ export function disruptionBudget(minReplicas: number): { maxUnavailable: number 
   return { maxUnavailable: Math.max(1, Math.floor(minReplicas / 3)) };
 }
 
-/** The `hey` command of the rollout load test: `-q` is per worker, so the total rate is split over `-c`. */
-export function loadTestCommand(url: string, load: DeliverySettings["loadTest"], duration: string): string {
+/**
+ * The `hey` command of the rollout load test: `-q` is per worker, so the total rate is split over `-c`.
+ * With `auth`, every request carries the load tester's bearer token (components/delivery.ts LOADTEST_TOKEN_COMMAND;
+ * the loadtester runs `cmd` tasks with `sh -c`, pkg/loadtester/task_shell.go).
+ */
+export function loadTestCommand(
+  url: string,
+  load: DeliverySettings["loadTest"],
+  duration: string,
+  auth = false,
+): string {
   const perWorker = Math.ceil(load.requestsPerSecond / load.concurrency);
-  return `hey -z ${duration} -q ${perWorker} -c ${load.concurrency} ${url}`;
+  const header = auth ? ` -H "Authorization: Bearer $(${LOADTEST_TOKEN_COMMAND})"` : "";
+  return `hey -z ${duration} -q ${perWorker} -c ${load.concurrency}${header} ${url}`;
+}
+
+/**
+ * The pre-rollout acceptance test: every smoke path of the new version must answer 2xx (curl -f fails on
+ * 4xx and 5xx, so a 404 is a failure, not a success), authenticated paths with the load tester's token.
+ */
+export function acceptanceCommand(canaryUrl: string, paths: ServiceSettings["smokePaths"]): string {
+  const lines = ["set -euo pipefail"];
+  if (paths.some((p) => p.auth)) lines.push(`token=$(${LOADTEST_TOKEN_COMMAND})`);
+  for (const p of paths) {
+    const header = p.auth ? ' -H "Authorization: Bearer $token"' : "";
+    lines.push(`curl -sf -o /dev/null --max-time 10${header} ${canaryUrl}${p.path}`);
+  }
+  return lines.join("\n");
 }
 
 /** The Flagger `analysis` block of a service: timing from settings, metrics on the shared templates. */
@@ -127,9 +148,11 @@ export function analysisSpec(
   alertProvider?: { name: string; namespace: string },
 ): Record<string, unknown> {
   const a: CanarySettings = effectiveAnalysis(delivery.canary, svc.canary);
-  // Rates need at least a minute of samples whatever the analysis interval.
-  const window = formatDuration(Math.max(60, durationSeconds(a.interval)));
+  // The checks' query window; lib/flaggerTiming.ts counts it in the worst case from fault onset.
+  const window = a.metricWindow;
   const template = (templateName: string) => ({ name: templateName, namespace });
+  // Below this many requests in the window the success-rate and latency checks abstain (metricTemplates.ts).
+  const templateVariables = { [MIN_REQUESTS_VARIABLE]: String(a.minRequests) };
   const steps: Record<string, unknown> = {};
   if (a.iterations !== undefined) steps.iterations = a.iterations;
   else if (a.stepWeights !== undefined) steps.stepWeights = a.stepWeights;
@@ -138,6 +161,11 @@ export function analysisSpec(
     steps.maxWeight = a.maxWeight ?? 50;
   }
   if (svc.strategy === "abTest") steps.match = AB_MATCH;
+  // Blue-green may mirror live traffic to the new version through its iterations (scheduler.go runBlueGreen).
+  if (svc.strategy === "blueGreen" && a.mirrorWeight !== undefined) {
+    steps.mirror = true;
+    steps.mirrorWeight = a.mirrorWeight;
+  }
   const canaryUrl = `http://${name}-canary.${namespace}`;
   const webhooks: Record<string, unknown>[] = [];
   if (delivery.acceptanceTest.enabled) {
@@ -146,18 +174,26 @@ export function analysisSpec(
       type: "pre-rollout",
       url: LOADTESTER_URL,
       timeout: "30s",
-      metadata: { type: "bash", cmd: `curl -sf ${canaryUrl}/health/ready` },
+      metadata: { type: "bash", cmd: acceptanceCommand(canaryUrl, svc.smokePaths) },
     });
   }
   if (delivery.loadTest.enabled) {
-    webhooks.push({
-      name: "load-test",
-      type: "rollout",
-      url: LOADTESTER_URL,
-      timeout: "5s",
-      metadata: { type: "cmd", cmd: loadTestCommand(`${canaryUrl}/`, delivery.loadTest, a.interval) },
+    // One load per real path, the stack's rate shared between them.
+    const share = {
+      ...delivery.loadTest,
+      requestsPerSecond: Math.max(1, Math.ceil(delivery.loadTest.requestsPerSecond / svc.smokePaths.length)),
+    };
+    svc.smokePaths.forEach((p, i) => {
+      webhooks.push({
+        name: svc.smokePaths.length === 1 ? "load-test" : `load-test-${i + 1}`,
+        type: "rollout",
+        url: LOADTESTER_URL,
+        timeout: "5s",
+        metadata: { type: "cmd", cmd: loadTestCommand(`${canaryUrl}${p.path}`, share, a.interval, p.auth) },
+      });
     });
   }
+  if (svc.strategy === "canary") webhooks.push(...holdGateWebhooks(namespace, name, holdSeconds(a.holds)));
   return {
     interval: a.interval,
     threshold: a.threshold,
@@ -168,18 +204,21 @@ export function analysisSpec(
         templateRef: template(METRIC_TEMPLATES.successRate),
         thresholdRange: { min: a.successRatePercent },
         interval: window,
+        templateVariables,
       },
       {
         name: "latency-p95",
         templateRef: template(METRIC_TEMPLATES.latencyP95),
         thresholdRange: { max: a.latencyP95Ms },
         interval: window,
+        templateVariables,
       },
       {
         name: "latency-p99",
         templateRef: template(METRIC_TEMPLATES.latencyP99),
         thresholdRange: { max: a.latencyP99Ms },
         interval: window,
+        templateVariables,
       },
       {
         name: "critical-alerts",
@@ -300,7 +339,8 @@ export function canarySpec(
     provider: "istio",
     targetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
     autoscalerRef,
-    progressDeadlineSeconds: PROGRESS_DEADLINE_SECONDS,
+    // Flagger waits this long for an unready canary before rolling back (pkg/canary/deployment_ready.go).
+    progressDeadlineSeconds: effectiveAnalysis(args.delivery.canary, svc.canary).progressDeadlineSeconds,
     service: canaryServiceSpec(name, svc),
     analysis: analysisSpec(name, args.namespace, svc, args.delivery, args.alertProvider),
   };

@@ -194,3 +194,25 @@ export function servicePlan(
 ): RolloutPlan {
   return rolloutPlan(svc.strategy, analysis, timingEnvironment(observability), svc.replicas.max);
 }
+
+/** A duration for the rollout plan: "45 s", "3 min 30 s", "24 h 3 min". */
+export function planDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  if (h === 0) return rest === 0 ? `${m} min` : `${m} min ${rest} s`;
+  return [`${h} h`, ...(m ? [`${m} min`] : []), ...(rest ? [`${rest} s`] : [])].join(" ");
+}
+
+/**
+ * When a still-progressing canary is overdue (CanaryDeploymentStuck): its worst case to Succeeded, holds
+ * included, plus one more rollout without holds as slack (a restart after a new revision), in whole minutes.
+ * A 24 h hold is expected, not stuck; without holds this is twice the expected duration.
+ */
+export function overdueSeconds(
+  plan: Pick<RolloutPlan, "promotionSeconds" | "succeededWithoutHoldsSeconds">,
+): number {
+  return Math.ceil((plan.promotionSeconds + plan.succeededWithoutHoldsSeconds) / 60) * 60;
+}

@@ -1,6 +1,5 @@
 /** The human summary `render` prints: resources by component and type, and each service's rollout plan. */
-import { humanDuration } from "../lib/duration";
-import { rolloutPlan } from "../lib/rollout";
+import { planDuration, servicePlan } from "../lib/rollout";
 import { effectiveAnalysis, type Settings } from "../settings";
 import type { ProgramRun } from "./harness";
 
@@ -8,7 +7,7 @@ import type { ProgramRun } from "./harness";
 export function rolloutPlans(settings: Settings) {
   return Object.entries(settings.services).map(([name, svc]) => ({
     service: name,
-    ...rolloutPlan(svc.strategy, effectiveAnalysis(settings.delivery.canary, svc.canary)),
+    ...servicePlan(settings.observability, svc, effectiveAnalysis(settings.delivery.canary, svc.canary)),
   }));
 }
 
@@ -45,23 +44,62 @@ function counts(run: ProgramRun) {
   return { byComponent, byLayer, byType };
 }
 
-/** The rollout-plan table: one row per service. */
+/**
+ * The rollout-plan table, one row per service, every figure from the timing model (lib/flaggerTiming.ts):
+ * worst case from `pulumi up` to 100% and to Succeeded, and from a fault's onset to all traffic on the
+ * primary per failure mode; then each hold timeline.
+ */
 function planTable(config: ProgramRun["config"]): string[] {
-  const lines = [`Rollout plans (rollback budget ${config.settings.delivery.canary.maxRollbackSeconds} s):`];
-  const header = ["service", "strategy", "steps", "interval", "promote in", "roll back within"];
-  const rows = rolloutPlans(config.settings).map((p) =>
-    p.strategy === "rolling"
-      ? [p.service, p.strategy, p.steps, "-", "-", "-"]
-      : [
-          p.service,
-          p.strategy,
-          p.steps,
-          `${p.intervalSeconds} s`,
-          humanDuration(p.promotionSeconds),
-          humanDuration(p.rollbackSeconds),
-        ],
-  );
+  const budget = config.settings.delivery.canary.maxRollbackSeconds;
+  const lines = [
+    `Rollout plans (worst cases; rollback from fault onset, budget ${budget} s for 5xx, latency and unready; the alert gate is the second line):`,
+  ];
+  const header = [
+    "service",
+    "strategy",
+    "steps",
+    "interval",
+    "100% in",
+    "Succeeded",
+    "5xx",
+    "latency",
+    "unready",
+    "alert gate",
+  ];
+  const plans = rolloutPlans(config.settings);
+  const rows = plans.map((p) => {
+    if (p.strategy === "rolling") return [p.service, p.strategy, p.steps, "-", "-", "-", "-", "-", "-", "-"];
+    const held = p.holdTimeline.length > 0;
+    return [
+      p.service,
+      p.strategy,
+      p.steps,
+      `${p.intervalSeconds} s`,
+      held
+        ? `${planDuration(p.fullSeconds)} (${planDuration(p.fullWithoutHoldsSeconds)} without holds)`
+        : planDuration(p.fullSeconds),
+      planDuration(p.promotionSeconds),
+      `${p.rollback.hard5xx} s`,
+      `${p.rollback.latency} s`,
+      `${p.rollback.unready} s`,
+      `${p.rollback.alertGate} s`,
+    ];
+  });
   lines.push(table([header, ...rows]));
+  // Services sharing one hold timeline are listed together.
+  const timelines = new Map<string, string[]>();
+  for (const p of plans) {
+    if (p.holdTimeline.length === 0) continue;
+    const text = p.holdTimeline
+      .map(
+        (h) =>
+          `${h.weight}% held ${planDuration(h.holdSeconds)} (${planDuration(h.fromSeconds)} to ${planDuration(h.toSeconds)})`,
+      )
+      .join(", ");
+    timelines.set(text, [...(timelines.get(text) ?? []), p.service]);
+  }
+  for (const [text, services] of timelines)
+    lines.push(`  holds of ${services.join(", ")}: ${text}, then promotion`);
   return lines;
 }
 

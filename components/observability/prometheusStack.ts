@@ -90,6 +90,9 @@ export function prometheusStackValues(
         priorityClassName: PRIORITY_CLASSES.platform.name,
         retention: o.prometheus.retention,
         retentionSize: o.prometheus.retentionSize,
+        // The canary rollback budget counts these (lib/flaggerTiming.ts): observability.prometheus settings.
+        scrapeInterval: o.prometheus.scrapeInterval,
+        evaluationInterval: o.prometheus.evaluationInterval,
         storageSpec: volumeClaim(o.prometheus.storage),
         podAntiAffinity: "soft",
         ruleSelectorNilUsesHelmValues: false,
@@ -157,7 +160,10 @@ export function prometheusStackValues(
 }
 
 /** PodMonitor for every sidecar's merged Envoy + application metrics (Istio's documented scrape config). */
-export function envoyPodMonitorSpec(): Record<string, unknown> {
+export function envoyPodMonitorSpec(
+  /** observability.prometheus.meshScrapeInterval: the canary checks' data arrive at this pace. */
+  interval = "15s",
+): Record<string, unknown> {
   return {
     selector: { matchExpressions: [{ key: "istio-prometheus-ignore", operator: "DoesNotExist" }] },
     namespaceSelector: { any: true },
@@ -165,7 +171,7 @@ export function envoyPodMonitorSpec(): Record<string, unknown> {
     podMetricsEndpoints: [
       {
         path: "/stats/prometheus",
-        interval: "15s",
+        interval,
         relabelings: [
           { action: "keep", sourceLabels: ["__meta_kubernetes_pod_container_name"], regex: "istio-proxy" },
           { action: "keep", sourceLabels: ["__meta_kubernetes_pod_annotationpresent_prometheus_io_scrape"] },
@@ -242,7 +248,13 @@ export class PrometheusStack extends pulumi.ComponentResource {
         },
         crOpts,
       );
-    monitor("envoy", "PodMonitor", NAMESPACES.istio, "envoy-stats", envoyPodMonitorSpec());
+    monitor(
+      "envoy",
+      "PodMonitor",
+      NAMESPACES.istio,
+      "envoy-stats",
+      envoyPodMonitorSpec(args.observability.prometheus.meshScrapeInterval),
+    );
     monitor("istiod", "ServiceMonitor", NAMESPACES.istio, "istiod", {
       jobLabel: "istio",
       targetLabels: ["app"],

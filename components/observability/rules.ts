@@ -12,7 +12,7 @@
  */
 import { durationSeconds, formatDuration } from "../../lib/duration";
 import { NAMESPACES, RUNBOOK_BASE_URL, appNamespace } from "../../lib/names";
-import { rolloutPlan, type AnalysisTiming } from "../../lib/rollout";
+import { overdueSeconds, servicePlan } from "../../lib/rollout";
 import { CANARY_SCOPE, SELECTORS, openMetricsFloat } from "../../lib/telemetry";
 import { effectiveAnalysis, type Settings, type ServiceSettings } from "../../settings";
 
@@ -344,11 +344,12 @@ function canaryAlert(settings: Settings, t: ServiceTarget, spec: CanaryAlertSpec
 
 /** Expected duration of a rollout, and the `for` after which a still-progressing canary is overdue. */
 export function overdueFor(settings: Settings, svc: ServiceSettings): string {
-  const plan = rolloutPlan(
-    svc.strategy,
-    effectiveAnalysis(settings.delivery.canary, svc.canary) as AnalysisTiming,
+  const plan = servicePlan(
+    settings.observability,
+    svc,
+    effectiveAnalysis(settings.delivery.canary, svc.canary),
   );
-  return formatDuration(Math.ceil((2 * plan.promotionSeconds) / 60) * 60);
+  return formatDuration(overdueSeconds(plan));
 }
 
 /** `for` of CanaryTrafficAllocationAbnormal: observed shares lag each weight step by up to one rate window. */
@@ -466,7 +467,7 @@ export function serviceCanaryAlerts(settings: Settings, t: ServiceTarget): Alert
       for: overdueFor(settings, t.settings),
       severity: "warning",
       summary: `Canary ${who} is taking longer than its expected duration`,
-      description: `The rollout has been progressing for ${overdueFor(settings, t.settings)}, twice its expected duration.`,
+      description: `The rollout has been progressing for ${overdueFor(settings, t.settings)}: its worst case to Succeeded, per-step holds included, plus one more rollout without holds.`,
       extraLabels: { reason: "overdue" },
     },
     {

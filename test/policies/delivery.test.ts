@@ -112,17 +112,59 @@ describe("policies/delivery", () => {
     );
   });
 
-  it("flagger-rollback-budget: 2 x 1m fits a 2-minute budget; threshold 3 does not", async () => {
-    await assertCompliant(rollbackBudget, [resource(CANARY, canary)], { maxRollbackSeconds: 120 });
-    await assertViolates(
-      rollbackBudget,
-      [resource(CANARY, mutate(canary, "spec.analysis.threshold", 3))],
-      /3 min .*exceeds the budget of 2 min/,
-      { maxRollbackSeconds: 120 },
+  describe("flagger-rollback-budget (worst case from fault onset, lib/flaggerTiming.ts)", () => {
+    const POD_MONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor";
+    // The sidecars' merged endpoint, as Istio documents its Prometheus Operator scrape.
+    const envoyStats = (interval: string) => ({
+      metadata: { name: "envoy-stats", namespace: "monitoring" },
+      spec: { podMetricsEndpoints: [{ path: "/stats/prometheus", interval }] },
+    });
+    const probed = mutate(deployment, "spec.template.spec.containers", [
+      {
+        name: "api-gateway",
+        readinessProbe: {
+          httpGet: { path: "/health/ready", port: 8080 },
+          periodSeconds: 5,
+          failureThreshold: 3,
+          timeoutSeconds: 2,
+        },
+      },
+    ]);
+    const fast = mutate(
+      mutate(mutate(canary, "spec.analysis.interval", "15s"), "spec.analysis.threshold", 3),
+      "spec.progressDeadlineSeconds",
+      60,
     );
-    // dev's fast canary: 3 x 30s = 90 s.
-    const dev = mutate(mutate(canary, "spec.analysis.interval", "30s"), "spec.analysis.threshold", 3);
-    await assertCompliant(rollbackBudget, [resource(CANARY, dev)], { maxRollbackSeconds: 120 });
+    const stack = (c: unknown, scrape = "10s") => [
+      resource("kubernetes:apps/v1:Deployment", probed, "deployment"),
+      resource(POD_MONITOR, envoyStats(scrape), "envoy"),
+      resource(CANARY, c as Record<string, unknown>, "canary"),
+    ];
+    const budget = { maxRollbackSeconds: 120 };
+
+    it("a 15s tick, threshold 3, 60 s deadline and 10s mesh scrape fit 120 s (hard 5xx 90 s, unready 102 s)", async () => {
+      await assertCompliant(rollbackBudget, stack(fast), budget);
+    });
+
+    it("threshold x interval = 2 x 1m is not the rollback: from onset it is 220 s, over the 120 s budget", async () => {
+      const audited = mutate(canary, "spec.progressDeadlineSeconds", 60);
+      await assertViolates(rollbackBudget, stack(audited, "15s"), /hard5xx 220 s/, budget);
+    });
+
+    it("an unready canary waiting out Flagger's default 600 s progress deadline breaks the budget", async () => {
+      await assertViolates(
+        rollbackBudget,
+        stack(mutate(fast, "spec.progressDeadlineSeconds", undefined)),
+        /unready 642 s .*progressDeadlineSeconds 600/,
+        budget,
+      );
+    });
+
+    it("reads the mesh scrape interval from the envoy-stats PodMonitor: 30s scrapes push hard 5xx past 120 s at threshold 4", async () => {
+      const t4 = mutate(fast, "spec.analysis.threshold", 4);
+      await assertCompliant(rollbackBudget, stack(t4, "10s"), budget);
+      await assertViolates(rollbackBudget, stack(t4, "30s"), /hard5xx 145 s/, budget);
+    });
   });
 
   it("canary-has-metrics: fails without metrics, without a threshold, or with an undeclared template", async () => {
