@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { clusterWiring, validateClusterWiring, type ClusterWiring } from "../../lib/wiring/cluster";
-import { describeFailures, evaluateFlow, truthTable, verifyCluster } from "../../lib/wiring/verify";
+import {
+  describeFailures,
+  evaluateFlow,
+  podsOf,
+  selectorMatches,
+  truthTable,
+  verifyCluster,
+} from "../../lib/wiring/verify";
 import { readStackConfig } from "../../tools/harness";
 import { STACKS } from "../support/estate";
 import { clusterObjects, requireCharts, type ClusterObject } from "../support/cluster";
@@ -72,6 +79,59 @@ describe("wiring: the cluster's table verified over the estate as it runs", func
     assert.ok(v.ok, truthTable([v]));
     assert.ok(v.cases.every((c) => c.to.includes("kps-operator")));
   });
+
+  for (const stack of STACKS) {
+    it(`${stack}: every admission webhook the charts render has its API-server flow in the table`, async function () {
+      requireCharts(this);
+      const objects = await clusterObjects(stack);
+      const wiring = wiringOf(stack);
+      const pods = podsOf(objects);
+      const fromApiServer = wiring.table.required.filter(
+        (f) => "address" in f.from && f.from.address === "kube-apiserver",
+      );
+      const hooks = objects.flatMap((o) =>
+        /^(Validating|Mutating)WebhookConfiguration$/.test(o.manifest.kind)
+          ? (o.manifest.webhooks ?? [])
+              .filter((h: any) => h.clientConfig?.service)
+              .map((h: any) => ({ config: o.manifest.metadata.name, ...h.clientConfig.service }))
+          : [],
+      );
+      assert.ok(hooks.length >= 5, `${hooks.length} webhooks`);
+      const uncovered: string[] = [];
+      for (const hook of hooks) {
+        const svc = objects.find(
+          (o) =>
+            o.manifest.kind === "Service" &&
+            o.manifest.metadata.name === hook.name &&
+            o.manifest.metadata.namespace === hook.namespace,
+        )?.manifest;
+        assert.ok(svc, `Service ${hook.namespace}/${hook.name} of webhook ${hook.config}`);
+        const servicePort = svc.spec.ports.find((p: any) => p.port === (hook.port ?? 443));
+        const backing = pods.filter(
+          (p) =>
+            p.namespace === hook.namespace && selectorMatches({ matchLabels: svc.spec.selector }, p.labels),
+        );
+        assert.ok(backing.length > 0, `pods behind ${hook.namespace}/${hook.name}`);
+        const target = (pod: (typeof backing)[number]) =>
+          typeof servicePort.targetPort === "number"
+            ? servicePort.targetPort
+            : (pod.ports.find((c) => c.name === servicePort.targetPort)?.port ?? servicePort.port);
+        const covered = fromApiServer.some((f) => {
+          if (!("workload" in f.to)) return false;
+          const wl = wiring.workloads[f.to.workload];
+          return backing.some(
+            (pod) =>
+              pod.namespace === wl.namespace &&
+              selectorMatches({ matchLabels: { ...wl.labels } }, pod.labels) &&
+              f.ports !== "any" &&
+              f.ports.includes(target(pod)),
+          );
+        });
+        if (!covered) uncovered.push(`${hook.config} -> ${hook.namespace}/${hook.name}:${hook.port ?? 443}`);
+      }
+      assert.deepEqual([...new Set(uncovered)], []);
+    });
+  }
 
   it("a chart object that cuts a required flow is reported, naming the object that decides", async function () {
     requireCharts(this);
