@@ -2,7 +2,8 @@
 # Fetches the upstream fixtures the tests read, at the versions components/charts.ts pins, into <dir>:
 #   <dir>/charts/<chart>-<version>.tgz   every pinned chart (helm pull)
 #   <dir>/crds/*.yaml                    Flagger's and Velero's CRDs
-# Run it on a machine with network access, then point the tests at it: AIWP_FIXTURES=<dir> npm test.
+# Run it from a checkout after `npm ci`, on a machine with network access, then point the tests at it:
+# AIWP_FIXTURES=<dir> npm test. Packages already in <dir>/charts are kept.
 # The list comes from `npx tsx tools/pins.ts --list`, so nothing here names a version.
 #
 # usage: scripts/fetch-fixtures.sh [--dry-run] <dir>
