@@ -87,7 +87,5 @@ fi
 run az afd origin list --resource-group "$rg" --profile-name "$profile" --origin-group-name "$group" \
   --query "[].{name:name, priority:priority, enabledState:enabledState, hostName:hostName}" --output table
 if [[ -n "$hostname" ]]; then
-  # Front Door applies origin changes within minutes; retry for up to 10 minutes.
-  run curl --fail --silent --show-error --output /dev/null --retry 20 --retry-delay 30 --retry-all-errors \
-    "https://${hostname}${probe_path}"
+  probe "$hostname" "$probe_path"
 fi

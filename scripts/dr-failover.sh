@@ -225,9 +225,7 @@ verify() {
   begin verify
   run kubectl -n ai-workflow-dr wait deployment --all --for=condition=Available --timeout=10m
   if [[ -n "$hostname" ]]; then
-    # Front Door applies origin changes within minutes; retry for up to 10 minutes.
-    run curl --fail --silent --show-error --output /dev/null --retry 20 --retry-delay 30 --retry-all-errors \
-      "https://${hostname}/health/ready"
+    probe "$hostname" /health/ready
   else
     log "no --hostname: check https://<public domain>/health/ready by hand"
   fi

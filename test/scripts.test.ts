@@ -430,6 +430,12 @@ describe("disaster-recovery scripts", () => {
         commands.join("\n"),
         /velero restore create \S+ --namespace velero --from-backup hourly-20261122000000 /,
       );
+      // verify: the health endpoint through Front Door, after the switch.
+      const probe = commands.findIndex(
+        (c) => c.startsWith("curl") && c.endsWith("https://app.aiwp.example.com/health/ready"),
+      );
+      const disable = commands.findIndex((c) => c.includes("--origin-name primary --enabled-state Disabled"));
+      assert.ok(disable >= 0 && probe > disable, commands.join("\n"));
     });
 
     it("a real run promotes, restores, commits dr-active, deploys, then switches Front Door, in that order", () => {

@@ -14,3 +14,10 @@ run() {
     "$@"
   fi
 }
+
+# Probes https://HOST/PATH until it answers 2xx: Front Door applies origin changes within minutes, so this
+# retries for up to 10 minutes.
+probe() {
+  run curl --fail --silent --show-error --output /dev/null --retry 20 --retry-delay 30 --retry-all-errors \
+    "https://${1}${2}"
+}
