@@ -1,24 +1,21 @@
 /**
- * npm run bench: renders prod and a synthetic estate with ten times the services, each in a fresh
- * process, and prints wall time, peak RSS and resources per second (ESTATE section 10).
+ * npm run bench [-- --runs <n>]: times `npm run render` as a user runs it, a whole process each time, for
+ * prod and for a synthetic prod with ten times the services, side by side with the floor (tools/floor.ts:
+ * node, the same SDK modules, the same number of plain registrations under Pulumi's mocks), alternating
+ * render and floor runs and reporting medians. Everything it writes goes to one temporary directory,
+ * removed at the end (or when interrupted).
  */
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import * as yaml from "js-yaml";
-import { ROOT, readStackConfig, runProgram } from "./harness";
-import { renderFiles } from "./outputs";
+import { ROOT, readStackConfig } from "./harness";
+import { removeOnInterrupt } from "./outdir";
 
-interface Measurement {
-  label: string;
-  resources: number;
-  seconds: number;
-  peakRssMb: number;
-}
-
-/** A copy of prod's stack file whose service catalogue is repeated `factor` times. */
-export function syntheticStackFile(factor: number): string {
+/** A copy of prod's stack file in `dir` whose service catalogue is repeated `factor` times. */
+export function syntheticStackFile(factor: number, dir: string): string {
   const doc = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as {
     config: Record<string, unknown>;
   };
@@ -35,71 +32,140 @@ export function syntheticStackFile(factor: number): string {
     }
   }
   doc.config["aiwp-estate:services"] = services;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiwp-bench-"));
-  const file = path.join(dir, "Pulumi.prod.yaml");
+  const file = path.join(dir, `Pulumi.prod-x${factor}.yaml`);
   fs.writeFileSync(file, yaml.dump(doc));
   return file;
 }
 
-/** Child mode: render once and print the measurement as JSON. */
-async function measure(label: string, file?: string): Promise<void> {
-  // Load the program and the SDK modules first: the budget is for the run itself.
-  require("../index");
-  const config = readStackConfig("prod", file);
-  const started = process.hrtime.bigint();
-  const run = await runProgram(config);
-  renderFiles(run);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const result: Measurement = {
-    label,
-    resources: run.registrations.length,
-    seconds,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-  };
-  console.log(JSON.stringify(result));
-}
-
-/** Runs one measurement in a fresh Node.js process on the compiled program, as Pulumi runs it (bin/). */
-function runChild(label: string, file?: string): Measurement {
-  const args = [path.join(ROOT, "bin", "tools", "bench.js"), "--child", label];
-  if (file) args.push(file);
-  const output = execFileSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" });
-  return JSON.parse(output.trim().split("\n").pop() as string) as Measurement;
-}
-
-async function main(): Promise<void> {
-  const [flag, label, file] = process.argv.slice(2);
-  if (flag === "--child") return measure(label, file);
-  // The budget is for the precompiled program (Pulumi.yaml runs bin/index.js): build it first.
-  execFileSync(
-    process.execPath,
-    [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"],
-    {
-      cwd: ROOT,
-      stdio: "inherit",
-    },
-  );
-  const cases: [string, string | undefined][] = [
-    ["prod", undefined],
-    ["prod x10 services", syntheticStackFile(10)],
-  ];
-  const rows = cases.map(([name, stackFile]) => runChild(name, stackFile));
-  console.log(
-    `Render benchmark (node ${process.version}, ${os.cpus().length} cores); compiled program run + render files after module loading, each in a fresh node process`,
-  );
-  console.log("  case                 resources   wall s   peak RSS MB   resources/s");
-  for (const r of rows) {
-    console.log(
-      `  ${r.label.padEnd(20)} ${String(r.resources).padStart(9)}   ${r.seconds.toFixed(2).padStart(6)}   ${r.peakRssMb.toFixed(0).padStart(11)}   ${(r.resources / r.seconds).toFixed(0).padStart(11)}`,
-    );
+/** The third-party modules the program and the render tool import (the floor loads the same). */
+export function sdkModules(): string[] {
+  const found = new Set<string>();
+  const files = ["index.ts", "tools/harness.ts", "tools/mocks.ts", "tools/outputs.ts", "tools/render.ts"];
+  for (const dir of ["components", "lib", "settings"]) {
+    for (const entry of fs.readdirSync(path.join(ROOT, dir), { recursive: true, encoding: "utf8" })) {
+      if (entry.endsWith(".ts")) files.push(path.join(dir, entry));
+    }
   }
-  const [small, large] = rows;
-  console.log(
-    `  scaling: ${(large.resources / small.resources).toFixed(1)}x resources took ${(large.seconds / small.seconds).toFixed(1)}x the time`,
-  );
+  for (const file of files) {
+    const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+    for (const m of text.matchAll(/^import (?!type )[^;]*?from "([^".][^"]*)";/gms)) {
+      if (!m[1].startsWith("node:")) found.add(m[1]);
+    }
+  }
+  return [...found].sort();
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+interface Timing {
+  wallSeconds: number;
+  runSeconds: number;
+  resources: number;
+  peakRssMb?: number;
+}
+
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv): { seconds: number; stdout: string } {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, { cwd: ROOT, env, encoding: "utf8", maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  }
+  return { seconds, stdout: result.stdout };
+}
+
+/** `npm run render` as typed by a user, into `out`; the run time is what render itself reports. */
+function renderOnce(out: string, report: string, file?: string): Timing {
+  const args = ["run", "--silent", "render", "--", "--stack", "prod", "--out", out];
+  if (file) args.push("--config-file", file);
+  const { seconds } = timed(npm(), args, { ...process.env, AIWP_BENCH_REPORT: report });
+  const r = JSON.parse(fs.readFileSync(report, "utf8")) as {
+    runSeconds: number;
+    resources: number;
+    peakRssMb: number;
+  };
+  return { wallSeconds: seconds, runSeconds: r.runSeconds, resources: r.resources, peakRssMb: r.peakRssMb };
+}
+
+function floorOnce(count: number, modules: string[]): Timing {
+  const { seconds, stdout } = timed(
+    process.execPath,
+    [path.join(ROOT, "tools", "run.js"), "floor", String(count), ...modules],
+    process.env,
+  );
+  const r = JSON.parse(stdout.trim().split("\n").pop() as string) as { runSeconds: number };
+  return { wallSeconds: seconds, runSeconds: r.runSeconds, resources: count };
+}
+
+const npm = () => (process.platform === "win32" ? "npm.cmd" : "npm");
+
+const median = (values: number[]) => {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { runs: { type: "string" } }, strict: true });
+  const runs = Number(values.runs ?? 5);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiwp-bench-"));
+  const forget = removeOnInterrupt(dir);
+  try {
+    const modules = sdkModules();
+    const cases: [string, string | undefined][] = [
+      ["prod", undefined],
+      ["prod x10 services", syntheticStackFile(10, dir)],
+    ];
+    const rows: string[][] = [];
+    for (const [label, file] of cases) {
+      const out = path.join(dir, "out");
+      const report = path.join(dir, "report.json");
+      // One warm-up render: brings bin/ up to date and counts the registrations for the floor.
+      const { resources } = renderOnce(out, report, file);
+      const render: Timing[] = [];
+      const floor: Timing[] = [];
+      for (let i = 0; i < runs; i++) {
+        // Alternate which goes first, so neither always runs on a warmer machine.
+        if (i % 2 === 0) {
+          render.push(renderOnce(out, report, file));
+          floor.push(floorOnce(resources, modules));
+        } else {
+          floor.push(floorOnce(resources, modules));
+          render.push(renderOnce(out, report, file));
+        }
+      }
+      const [rw, fw] = [median(render.map((t) => t.wallSeconds)), median(floor.map((t) => t.wallSeconds))];
+      rows.push([
+        label,
+        String(resources),
+        rw.toFixed(2),
+        median(render.map((t) => t.runSeconds)).toFixed(2),
+        fw.toFixed(2),
+        `${(rw / fw).toFixed(2)}x`,
+        median(render.map((t) => t.peakRssMb ?? 0)).toFixed(0),
+        (resources / rw).toFixed(0),
+      ]);
+    }
+    console.log(
+      `Render benchmark: node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}; median of ${runs} alternating runs, each a fresh process`,
+    );
+    const header = [
+      "case",
+      "resources",
+      "npm run render s",
+      "of it the run s",
+      "floor s",
+      "ratio",
+      "peak RSS MB",
+      "resources/s",
+    ];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    for (const r of [header, ...rows])
+      console.log(`  ${r.map((c, i) => c.padEnd(widths[i])).join("  ")}`.trimEnd());
+    console.log(
+      "  npm run render: the whole command as typed, npm included; the run: program, files and write, as render reports it;\n" +
+        `  floor: node with the program's ${modules.length} SDK modules making as many plain registrations under Pulumi's mocks`,
+    );
+    return 0;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    forget();
+  }
+}

@@ -172,6 +172,16 @@ const show = (v: unknown) => {
 };
 
 const IMAGE_FIELD = /^spec\.template\.spec\.containers\[\d+\]\.image$/;
+/** Fields a new image tag changes besides the image: the version labels that follow the tag. */
+const TAG_FIELD = /^(?:metadata|spec\.template\.metadata)\.labels\.(?:version|app\.kubernetes\.io\/version)$/;
+
+/** "repo 2.4.1 -> 2.5.0" when only the tag changed, else both references in full. */
+function imageChange(before: unknown, after: unknown): string {
+  const split = (v: unknown) => (typeof v === "string" ? /^(.*):([^:/@]+)$/.exec(v) : null);
+  const [b, a] = [split(before), split(after)];
+  if (b && a && b[1] === a[1]) return `${b[1]} ${b[2]} -> ${a[2]}`;
+  return `${show(before)} -> ${show(after)}`;
+}
 
 /** Each Deployment whose image changed, with the canary that change starts and its plan. */
 function releases(diff: ResourceDiff, after: Entry[], settings: Settings): string[] {
@@ -183,7 +193,7 @@ function releases(diff: ResourceDiff, after: Entry[], settings: Settings): strin
     const name = meta.name ?? deployment.name;
     for (const f of fields.filter((x) => IMAGE_FIELD.test(x.path))) {
       lines.push(
-        `  Deployment ${meta.namespace ?? "default"}/${name}: image ${show(f.before)} -> ${show(f.after)}`,
+        `  Deployment ${meta.namespace ?? "default"}/${name}: image ${imageChange(f.before, f.after)}`,
       );
       // Flagger starts an analysis when the target's pod template changes (Flagger docs, "How it works").
       const canary = after.find((e) => {
@@ -218,9 +228,13 @@ export function formatDiff(diff: ResourceDiff, label: string, after: Entry[], se
   const imageOnly =
     diff.added.length === 0 &&
     diff.removed.length === 0 &&
-    diff.changed.every((c) => c.fields.every((f) => IMAGE_FIELD.test(f.path)));
+    diff.changed.every(
+      (c) =>
+        c.after.type === "kubernetes:apps/v1:Deployment" &&
+        c.fields.every((f) => IMAGE_FIELD.test(f.path) || TAG_FIELD.test(f.path)),
+    );
   if (released.length > 0) {
-    lines.push(imageOnly ? "Release (image change only):" : "Releases:", ...released);
+    lines.push(imageOnly ? "Release (image tags only):" : "Image changes:", ...released);
   }
   for (const { after: e, fields } of diff.changed) {
     lines.push(`  ~ ${e.type} ${e.name}`);

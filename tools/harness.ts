@@ -252,19 +252,43 @@ export function readStackConfig(stack: string, file?: string, options: ReadOptio
 /** A mock monitor that also records each registration with its parent, in arrival order. */
 class RecordingMonitor extends MockMonitor {
   readonly registrations: Registration[] = [];
+  private pending: Registration | undefined;
+
+  constructor(base: pulumi.runtime.Mocks) {
+    // The inputs MockMonitor deserializes for the mocks are the ones recorded: deserialized once.
+    const recorder = { monitor: undefined as RecordingMonitor | undefined };
+    super({
+      call: (args) => base.call(args),
+      newResource: (args) => {
+        const pending = recorder.monitor?.pending;
+        if (pending) pending.inputs = args.inputs as Record<string, unknown>;
+        return base.newResource(args);
+      },
+    });
+    recorder.monitor = this;
+  }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async registerResource(req: any, callback: (err: unknown, resp: unknown) => void): Promise<void> {
     const parent: string = req.getParent();
     const newUrn = (this as unknown as { newUrn(p: string, t: string, n: string): string }).newUrn;
-    this.registrations.push({
+    const registration: Registration = {
       urn: newUrn.call(this, parent, req.getType(), req.getName()),
       type: req.getType(),
       name: req.getName(),
       parent: parent || null,
-      inputs: deserializeProperties(req.getObject()),
-    });
-    return super.registerResource(req, callback);
+      inputs: {},
+    };
+    this.registrations.push(registration);
+    // MockMonitor.registerResource calls mocks.newResource before its first await (Pulumi
+    // sdk/nodejs/runtime/mocks.ts), so `pending` names this registration when the inputs arrive.
+    this.pending = registration;
+    const done = super.registerResource(req, callback);
+    this.pending = undefined;
+    if (Object.keys(registration.inputs).length === 0 && req.getObject()) {
+      registration.inputs = deserializeProperties(req.getObject());
+    }
+    return done;
   }
 }
 
@@ -281,10 +305,19 @@ export async function runProgram(config: StackConfig): Promise<ProgramRun> {
   const monitor = new RecordingMonitor(mocks);
   runtimeSettings.setMockOptions(monitor, PROJECT, config.stack, false);
   const program: () => Promise<Record<string, unknown>> = require("../index");
-  const outputs = (await pulumi.runtime.runInPulumiStack(program)) ?? {};
-  // waitForRPCs is internal to the SDK but exported: it drains registrations still in flight.
-  await (runtimeSettings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  return { config, registrations: monitor.registrations, outputs: outputs as Record<string, unknown> };
+  // The SDK records a stack trace for every promise and resource (sdk/nodejs/runtime/debuggable.ts,
+  // resource.ts sourcePosition); offline nothing reads them, and capturing them costs a fifth of a render.
+  const stackTraceLimit = Error.stackTraceLimit;
+  if (!process.env.AIWP_DEBUG) Error.stackTraceLimit = 0;
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = ((await pulumi.runtime.runInPulumiStack(program)) ?? {}) as Record<string, unknown>;
+    // waitForRPCs is internal to the SDK but exported: it drains registrations still in flight.
+    await (runtimeSettings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+  return { config, registrations: monitor.registrations, outputs };
 }
 
 /** Reads, validates and runs a stack in one call. */

@@ -259,13 +259,26 @@ export function levelsTable(stacks: string[]): string {
   ].join("\n");
 }
 
-const USAGE =
-  "usage: npm run policy -- --stack <name>\n" +
-  "       npm run policy -- --resources <resources.json> [--stack <name> | --config <policy config.json>]\n" +
-  "       npm run policy -- --levels   (Markdown table of enforcement levels per stack)";
+export const USAGE = `usage: npm run policy -- --stack <name>
+       npm run policy -- --resources <resources.json> [--stack <name> | --config <policy config.json>]
+       npm run policy -- --levels
+
+Runs every policy of policies/ over a stack's resources without the Pulumi CLI, with the enforcement
+levels and config of policies/config/<stack>.json (what \`pulumi preview --policy-pack-config\` reads).
+Prints each violation (level, policy, resource URN, message); exits 1 if any is mandatory.
+
+options:
+  --stack <name>        render the stack under mocks and check it (its policy config by default)
+  --resources <file>    check a rendered resources.json instead (npm run render writes one)
+  --config <file>       policy pack config to use instead of policies/config/<stack>.json
+  --levels              print the Markdown table of enforcement levels per stack
+  -h, --help            print this help
+
+Relative paths resolve from the directory the command was typed in.
+`;
 
 export async function main(argv: string[]): Promise<number> {
-  let options: { stack?: string; resources?: string; config?: string; levels?: boolean };
+  let options: { stack?: string; resources?: string; config?: string; levels?: boolean; help?: boolean };
   try {
     options = parseArgs({
       args: argv,
@@ -274,6 +287,7 @@ export async function main(argv: string[]): Promise<number> {
         resources: { type: "string" },
         config: { type: "string" },
         levels: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
       },
       strict: true,
     }).values;
@@ -281,6 +295,14 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`policy: ${(e as Error).message}\n${USAGE}`);
     return 1;
   }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  // npm runs scripts from the package root; INIT_CWD is where the command was typed.
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  if (options.resources) options.resources = path.resolve(cwd, options.resources);
+  if (options.config) options.config = path.resolve(cwd, options.config);
   if (options.levels) {
     try {
       const stacks = fs
@@ -329,7 +351,10 @@ export async function main(argv: string[]): Promise<number> {
     return mandatory > 0 ? 1 : 0;
   } catch (e) {
     if (e instanceof UsageError || e instanceof SettingsError) console.error(`policy: ${e.message}`);
-    else console.error(`policy: failed: ${(e as Error).stack ?? e}`);
+    else {
+      console.error(`policy: failed: ${(e as Error).message ?? e}`);
+      if (process.env.AIWP_DEBUG) console.error((e as Error).stack);
+    }
     return 1;
   }
 }

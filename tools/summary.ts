@@ -112,8 +112,12 @@ export function warnings(run: ProgramRun): string[] {
       `placeholders used for secrets this stack does not set: ${config.absentSecrets.join(", ")} (a deployment needs them: pulumi config set --secret --stack ${config.stack} <key> <value>)`,
     );
   }
-  for (const r of run.registrations.filter((x) => /:HoldGate$/.test(x.type))) {
-    out.push(`hold active: ${r.name} (promotion waits until it is released)`);
+  for (const [name, svc] of Object.entries(config.settings.services)) {
+    if (svc.strategy !== "canary") continue;
+    const analysis = effectiveAnalysis(config.settings.delivery.canary, svc.canary);
+    const holds = (analysis as { holds?: Record<string, string> }).holds ?? {};
+    const listed = Object.entries(holds).map(([weight, time]) => `${weight}% for ${time}`);
+    if (listed.length > 0) out.push(`hold active: ${name} holds ${listed.join(", ")} before stepping on`);
   }
   return out;
 }
@@ -145,7 +149,7 @@ export function summarize(
   if (diff)
     lines.push(
       "",
-      `Changes against ${diff.label}: ${diff.count} resource(s) differ (details: ${outDir}/diff.txt)`,
+      `Diff: ${diff.count} resource(s) differ from ${diff.label} (all of it in ${outDir}/diff.txt)`,
     );
   return lines.join("\n");
 }

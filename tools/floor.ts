@@ -1,0 +1,39 @@
+/**
+ * The floor a render is measured against (`npm run bench`): a Node.js process that loads the same SDK
+ * modules as the program and makes the same number of plain registrations under Pulumi's mocks, and
+ * nothing else. What a render costs above it is the estate's own work.
+ *
+ * node tools/run.js floor <registrations> <module>...
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
+
+/** A resource with no behaviour of its own. */
+class Plain extends pulumi.CustomResource {
+  constructor(name: string, props: pulumi.Inputs) {
+    super("floor:index:Plain", name, props);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [count, ...modules] = argv;
+  for (const m of modules) require(m);
+  const started = process.hrtime.bigint();
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
+      call: (args) => args.inputs,
+    },
+    "floor",
+    "prod",
+    false,
+  );
+  await pulumi.runtime.runInPulumiStack(async () => {
+    for (let i = 0; i < Number(count); i++) new Plain(`plain-${i}`, { i });
+    return {};
+  });
+  await (runtimeSettings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(JSON.stringify({ registrations: Number(count), runSeconds: seconds }));
+  return 0;
+}
