@@ -8,6 +8,7 @@
  * rendered pod templates, the operators' pod labels and the program's own Deployments).
  */
 import type { Settings, ServiceSettings } from "../../settings";
+import { effectiveAnalysis } from "../../settings/rules";
 import {
   GATEWAY_SELECTOR,
   GATEWAY_SERVICE_ACCOUNT,
@@ -396,6 +397,11 @@ export function clusterWiring(settings: Settings): ClusterWiring {
   }
   const meshed = Object.keys(workloads).filter((n) => workloads[n].sidecar);
   const keda = services.some(([, s]) => s.autoscaler === "keda");
+  const holds = services.some(
+    ([, s]) =>
+      s.strategy === "canary" &&
+      Object.keys(effectiveAnalysis(settings.delivery.canary, s.canary).holds ?? {}).length > 0,
+  );
   const { network } = settings;
   const clusterRanges = [network.podCidr, network.serviceCidr];
   const required: ClusterFlow[] = [
@@ -448,6 +454,18 @@ export function clusterWiring(settings: Settings): ClusterWiring {
       why: "Flagger calls the pre-rollout and rollout webhooks on the load tester",
     },
     ...services.flatMap(([name, svc]) => serviceInboundFlows(name, svc)),
+    // Per-step holds: the gate runs in the load tester and reads the Canary's status with kubectl.
+    ...(holds
+      ? [
+          {
+            id: "loadtester-to-kubernetes-api",
+            from: w("loadtester"),
+            to: API_SERVER,
+            ...tcp([443]),
+            why: "the hold gate reads each Canary's weight and records when it was first seen (components/holdGate.ts)",
+          },
+        ]
+      : []),
     // Autoscaling on backlog and request rate.
     ...(keda
       ? [
