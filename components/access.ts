@@ -49,6 +49,10 @@ export class Access extends pulumi.ComponentResource {
   constructor(name: string, args: AccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiwp:azure:Access", name, {}, opts);
     this.grants = {};
+    // Entra principals of one server are written one at a time: Flexible Server fails parallel administrator
+    // writes (hashicorp/terraform-provider-azurerm#19962, fixed there with a lock in #20384). Redis access policy
+    // assignments of one database go one at a time as well, as the cluster applies one update at a time.
+    const previous: Partial<Record<MatrixGrant["kind"], pulumi.CustomResource>> = {};
     for (const grant of matrixGrants(args.services)) {
       const principal = args.principals[grant.service];
       if (principal === undefined) {
@@ -56,7 +60,10 @@ export class Access extends pulumi.ComponentResource {
           `Access ${name}: services.${grant.service} has no workload identity to grant ${grant.role} to`,
         );
       }
-      this.grants[grant.label] = this.declare(name, grant, principal, args);
+      const after = grant.kind === "roleAssignment" ? undefined : previous[grant.kind];
+      const resource = this.declare(name, grant, principal, args, after);
+      if (grant.kind !== "roleAssignment") previous[grant.kind] = resource;
+      this.grants[grant.label] = resource;
     }
     this.registerOutputs({});
   }
@@ -66,8 +73,9 @@ export class Access extends pulumi.ComponentResource {
     grant: MatrixGrant,
     principalId: pulumi.Input<string>,
     args: AccessArgs,
+    after?: pulumi.CustomResource,
   ): pulumi.CustomResource {
-    const opts = { parent: this };
+    const opts = { parent: this, dependsOn: after ? [after] : [] };
     const r = args.resources;
     switch (grant.kind) {
       case "roleAssignment": {

@@ -7,9 +7,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { ACCESS_ROLES, matrixGrants, type AccessRole } from "../../lib/access";
-import { parseSettings, projectKeys, SECRET_KEYS, SettingsError } from "../../settings";
-import { MOCK_SUBSCRIPTION, mockGuid } from "../../tools/mocks";
+import * as pulumi from "@pulumi/pulumi";
+import { Access } from "../../components/access";
+import { ACCESS_ROLES, matrixGrants, type AccessEntry, type AccessRole } from "../../lib/access";
+import { parseSettings, PROJECT, projectKeys, SECRET_KEYS, SettingsError } from "../../settings";
+import { MOCK_SUBSCRIPTION, mockGuid, mocks } from "../../tools/mocks";
 import type { ProgramRun } from "../../tools/harness";
 import { ofType, rendered, STACKS } from "../support/estate";
 
@@ -144,6 +146,71 @@ describe("access matrix", () => {
       if (stack !== "dev") assert.ok(groups.length > 0);
     });
   }
+});
+
+describe("access grants: declaration order", () => {
+  it("writes PostgreSQL Entra principals and Redis access policy assignments one after another", async () => {
+    const seen: { type: string; name: string; dependsOn: pulumi.Resource[] }[] = [];
+    const byName = new Map<pulumi.Resource, string>();
+    await pulumi.runtime.setMocks(mocks, PROJECT, "prod", false);
+    await pulumi.runtime.runInPulumiStack(async () => {
+      const svc = (access: AccessEntry[]) => ({ access });
+      const access = new Access(
+        "probe",
+        {
+          services: {
+            a: svc([
+              { resource: "postgres", role: "PostgreSQL Entra principal" },
+              { resource: "redis", role: "Redis access policy assignment" },
+            ]),
+            b: svc([
+              { resource: "postgres", role: "PostgreSQL Entra principal" },
+              { resource: "keyVault", role: "Key Vault Secrets User" },
+            ]),
+            c: svc([
+              { resource: "postgres", role: "PostgreSQL Entra principal" },
+              { resource: "redis", role: "Redis access policy assignment" },
+            ]),
+          },
+          principals: { a: "pa", b: "pb", c: "pc" },
+          resources: {
+            keyVault: "/kv",
+            storage: "/st",
+            search: "/srch",
+            redis: { resourceGroupName: "rg", clusterName: "redis", databaseName: "default" },
+            postgres: { resourceGroupName: "rg", serverName: "psql" },
+          },
+          subscriptionId: "s",
+          tenantId: "t",
+        },
+        {
+          transformations: [
+            (a) =>
+              void seen.push({
+                type: a.type,
+                name: a.name,
+                dependsOn: [a.opts.dependsOn ?? []].flat() as pulumi.Resource[],
+              }) as undefined,
+          ],
+        },
+      );
+      for (const [label, r] of Object.entries(access.grants)) byName.set(r, label);
+      return {};
+    });
+    const deps = (type: string) =>
+      seen.filter((s) => s.type === type).map((s) => [s.name, s.dependsOn.map((d) => byName.get(d))]);
+    assert.deepEqual(deps("azure-native:dbforpostgresql:AdministratorsMicrosoftEntra"), [
+      ["probe-a-postgres-entra", []],
+      ["probe-b-postgres-entra", ["a-postgres-entra"]],
+      ["probe-c-postgres-entra", ["b-postgres-entra"]],
+    ]);
+    assert.deepEqual(deps("azure-native:redisenterprise:AccessPolicyAssignment"), [
+      ["probe-a-redis-default-policy", []],
+      ["probe-c-redis-default-policy", ["a-redis-default-policy"]],
+    ]);
+    // Role assignments have no such limit.
+    assert.deepEqual(deps("azure-native:authorization:RoleAssignment"), [["probe-b-kv-secrets-user", []]]);
+  });
 });
 
 /** A stack file's project keys, secrets present but opaque. */
