@@ -92,6 +92,16 @@ describe("charts: every Helm release renders with the real helm", function () {
     assert.deepEqual(unknownKeys(loadChart(releasePackage(gateway)), gateway.values), []);
   });
 
+  it("a value the chart's values.schema.json rejects fails the render, naming the release", async () => {
+    const release = structuredCopy(
+      (await stackReleases("prod")).find((r) => r.name === CERT_MANAGER_RELEASE)!,
+    );
+    release.values.replicaCount = "two";
+    await assert.rejects(helmTemplate(release), /release cert-manager .*replicaCount/s);
+  });
+});
+
+describe("charts: fixtures and the template reader (no helm needed)", () => {
   it("reads template references in field, index and pass-through form", () => {
     assert.deepEqual(
       valuesReferences('{{ .Values.a.b }} {{ index .Values "c-d" "e" }} {{ toYaml $.Values.f }}'),
@@ -101,14 +111,6 @@ describe("charts: every Helm release renders with the real helm", function () {
         ["c-d.e", false],
       ],
     );
-  });
-
-  it("a value the chart's values.schema.json rejects fails the render, naming the release", async () => {
-    const release = structuredCopy(
-      (await stackReleases("prod")).find((r) => r.name === CERT_MANAGER_RELEASE)!,
-    );
-    release.values.replicaCount = "two";
-    await assert.rejects(helmTemplate(release), /release cert-manager .*replicaCount/s);
   });
 
   it("a pinned chart without a package is an error naming the pin", () => {
