@@ -205,9 +205,22 @@ export = async () => {
     dependsOn: nsReady,
   });
   const holdGate = holdsInUse(settings.services, settings.delivery);
+  // The load tester's OAuth client: its id from settings, its secret from the Pulumi secret loadTestClientSecret.
+  const loadTestSecret = (secrets as Record<string, (typeof secrets)[keyof typeof secrets]>).loadTestClientSecret;
+  const tokenClientId = settings.delivery.loadTest.tokenClientId;
   const delivery = new Delivery(`${prefix}-delivery`, {
     flaggerReplicas: settings.environment === "prod" || settings.environment === "dr" ? 2 : 1,
     holdGate,
+    loadTestClient:
+      tokenClientId && loadTestSecret
+        ? {
+            // Entra ID's v2.0 token endpoint next to the issuer the gateway trusts; the API's default scope.
+            tokenUrl: settings.mesh.jwt.issuer.replace(/\/v2\.0\/?$/, "/oauth2/v2.0/token"),
+            scope: `${settings.mesh.jwt.audiences[0]}/.default`,
+            clientId: tokenClientId,
+            clientSecret: loadTestSecret,
+          }
+        : undefined,
     provider: k8sProvider,
     dependsOn: [mesh.istiod, prometheusStack.release],
   });

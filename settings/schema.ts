@@ -333,7 +333,13 @@ export const deliverySchema = z.strictObject({
     /** The stack's rollback budget: worst-case rollback of every service must fit. */
     maxRollbackSeconds: posInt,
   }),
-  loadTest: z.strictObject({ enabled: z.boolean(), requestsPerSecond: posInt, concurrency: posInt }),
+  loadTest: z.strictObject({
+    enabled: z.boolean(),
+    requestsPerSecond: posInt,
+    concurrency: posInt,
+    /** Client id of the load tester's app registration (client-credentials token for `auth` smoke paths). */
+    tokenClientId: uuid.optional(),
+  }),
   acceptanceTest: z.strictObject({ enabled: z.boolean() }),
   slackChannel: z.string().startsWith("#").optional(),
 });
