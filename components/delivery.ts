@@ -144,7 +144,7 @@ export class Delivery extends pulumi.ComponentResource {
         ...chartSource(CHARTS.loadtester),
         name: RELEASES.loadtester,
         namespace: NAMESPACES.flagger,
-        values: loadtesterValues(),
+        values: loadtesterValues(client),
       },
       { ...childOpts, dependsOn: [loadtesterAccount, ...(clientSecret ? [clientSecret] : [])] },
     );
