@@ -206,6 +206,9 @@ restore() {
 scale() {
   begin scale
   command -v pulumi >/dev/null || die "pulumi is not on PATH"
+  # The commit must hold this one change, nothing else left in the file.
+  git diff --quiet -- "Pulumi.${stack}.yaml" ||
+    die "Pulumi.${stack}.yaml has uncommitted changes: commit or drop them first, so the dr-active commit is only that"
   run pulumi config set --stack "$stack" --path cluster.drActive true
   run git commit -m "dr: serve production (cluster.drActive)" -- "Pulumi.${stack}.yaml"
   log "push that commit (git push) so the next release keeps dr active"

@@ -48,7 +48,11 @@ case "$*" in
   *) echo "az $*" ;;
 esac`,
   pulumi: `echo "pulumi $*"`,
-  git: `echo "git $*"`,
+  git: `
+case "$*" in
+  "diff --quiet"*) exit "$(cat "$STUB_DATA/stack-file-dirty")" ;;
+  *) echo "git $*" ;;
+esac`,
   curl: `exit 0`,
 };
 
@@ -79,6 +83,7 @@ class Sandbox {
     this.set("aks-fqdns", `${DR_FQDN}\tNone\n`);
     this.set("pg-role", "GeoAsyncReplica");
     this.set("prod-reachable", "1");
+    this.set("stack-file-dirty", "0");
     this.now = "2026-11-22T00:30:00Z";
     this.set("restore-phase", "Completed");
     this.set("pvcs.json", {
@@ -456,6 +461,15 @@ describe("disaster-recovery scripts", () => {
       assert.ok(
         run.calls.includes("git commit -m dr: serve production (cluster.drActive) -- Pulumi.dr.yaml"),
       );
+    });
+
+    it("refuses to commit dr-active over other uncommitted edits of the stack file", () => {
+      const run = sandbox()
+        .set("stack-file-dirty", "1")
+        .run(DR, [...base, "--step", "scale"]);
+      assert.equal(run.status, 1);
+      assert.match(run.stderr, /Pulumi\.dr\.yaml has uncommitted changes/);
+      assert.deepEqual(mutated(run), []);
     });
 
     it("refuses to act when the kubeconfig points at another cluster", () => {
