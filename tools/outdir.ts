@@ -111,6 +111,17 @@ export function removeOnInterrupt(p: string): () => void {
   return () => void transient.delete(p);
 }
 
+// A signal that arrives while files are being written waits for the write in flight, so that no
+// pending file operation recreates what the cleanup removed.
+let writing = false;
+let interrupted: { signal: string; code: number } | undefined;
+
+function exitInterrupted(how: { signal: string; code: number }): never {
+  removeTransient();
+  console.error(`render: interrupted (${how.signal}); the previous output is unchanged`);
+  process.exit(how.code);
+}
+
 /** Removes the lock and temporary directories on SIGINT/SIGTERM, then exits 128 + signal number. */
 export function installInterruptCleanup(): void {
   if (handlersInstalled) return;
@@ -120,9 +131,8 @@ export function installInterruptCleanup(): void {
     ["SIGTERM", 143],
   ] as const) {
     process.on(signal, () => {
-      removeTransient();
-      console.error(`render: interrupted (${signal}); the previous output is unchanged`);
-      process.exit(code);
+      if (writing) interrupted = { signal, code };
+      else exitInterrupted({ signal, code });
     });
   }
   process.on("exit", removeTransient);
@@ -241,6 +251,7 @@ export async function writeRender(
   const staging = scratch(dir, "tmp");
   fs.mkdirSync(staging);
   transient.add(staging);
+  writing = true;
   try {
     const made = new Set<string>();
     for (const [relative, content] of files) {
@@ -251,14 +262,19 @@ export async function writeRender(
         made.add(parent);
       }
       await fs.promises.writeFile(file, content);
+      if (interrupted) break;
     }
-    fs.writeFileSync(path.join(staging, MARKER), markerOf(options.stack, files));
-    swapIn(staging, dir, options.root, options.cwd);
+    if (!interrupted) {
+      fs.writeFileSync(path.join(staging, MARKER), markerOf(options.stack, files));
+      swapIn(staging, dir, options.root, options.cwd);
+    }
   } finally {
+    writing = false;
     if (transient.has(staging)) {
       fs.rmSync(staging, { recursive: true, force: true });
       transient.delete(staging);
     }
+    if (interrupted) exitInterrupted(interrupted);
   }
 }
 
