@@ -757,11 +757,25 @@ export function flowPorts(flow: Pick<Flow<unknown>, "ports">): number[] {
   );
 }
 
-function sameFlow(a: ClusterFlow, b: ClusterFlow): boolean {
+/** Whether two endpoints can stand for the same pods: equal, or a workload inside the other's namespace. */
+function endpointsOverlap(
+  a: ClusterEndpoint,
+  b: ClusterEndpoint,
+  workloads: Readonly<Record<string, Workload>>,
+): boolean {
+  if (JSON.stringify(a) === JSON.stringify(b)) return true;
+  const nsOf = (e: ClusterEndpoint) =>
+    "workload" in e ? workloads[e.workload]?.namespace : "namespace" in e ? e.namespace : undefined;
+  const wide = (e: ClusterEndpoint) => "namespace" in e && !("workload" in e);
+  return (wide(a) || wide(b)) && nsOf(a) !== undefined && nsOf(a) === nsOf(b);
+}
+
+/** Whether a required and a forbidden flow overlap: the same pods on a shared port, with the same request. */
+function sameFlow(a: ClusterFlow, b: ClusterFlow, workloads: Readonly<Record<string, Workload>>): boolean {
   const portsA = new Set(flowPorts(a));
   return (
-    JSON.stringify(a.from) === JSON.stringify(b.from) &&
-    JSON.stringify(a.to) === JSON.stringify(b.to) &&
+    endpointsOverlap(a.from, b.from, workloads) &&
+    endpointsOverlap(a.to, b.to, workloads) &&
     (a.ports === "any" || b.ports === "any" || flowPorts(b).some((p) => portsA.has(p))) &&
     (a.request === undefined ||
       b.request === undefined ||
@@ -805,7 +819,7 @@ export function validateClusterWiring(wiring: ClusterWiring): void {
   table.required.forEach((f) => check(f, "required"));
   table.forbidden.forEach((f) => check(f, "forbidden"));
   for (const f of table.forbidden) {
-    const clash = table.required.find((r) => sameFlow(r, f));
+    const clash = table.required.find((r) => sameFlow(r, f, workloads));
     if (clash) throw new Error(`wiring forbidden flow "${f.id}" is also required as "${clash.id}"`);
   }
   for (const f of table.required) {

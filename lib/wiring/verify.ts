@@ -210,9 +210,20 @@ export function podsOf(objects: readonly ClusterObject[]): PodTemplate[] {
     if (!m?.kind) continue;
     const namespace = ns(o);
     const name = m.metadata?.name;
-    if (["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"].includes(m.kind) && m.spec?.template) {
+    // The pod template of any workload kind (a CronJob's sits one level deeper; a Pod is its own).
+    const template =
+      m.kind === "CronJob"
+        ? m.spec?.jobTemplate?.spec?.template
+        : m.kind === "Pod"
+          ? { metadata: m.metadata, spec: m.spec }
+          : ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"].includes(m.kind)
+            ? m.spec?.template
+            : undefined;
+    // Helm hooks (tests, pre-install jobs) are not part of the running estate.
+    const hook = m.metadata?.annotations?.["helm.sh/hook"];
+    if (template && !hook) {
       if (m.kind === "Deployment") deployments.set(`${namespace}/${name}`, o);
-      const t = m.spec.template;
+      const t = template;
       pods.push({
         ref: nameOf(o),
         source: o.source,

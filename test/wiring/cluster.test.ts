@@ -236,6 +236,23 @@ describe("wiring: bad tables are refused naming the entry", () => {
     );
   });
 
+  it("a forbidden flow from a workload inside a namespace the required table admits as a whole", () => {
+    const w = withFlow(base(), (t) =>
+      t.forbidden.push({
+        id: "gateway-service-off-the-queue",
+        from: { workload: "service:api-gateway" },
+        to: { workload: "workflow-queue" },
+        ports: [5672],
+        protocol: "TCP",
+        why: "x",
+      }),
+    );
+    assert.throws(
+      () => validateClusterWiring(w),
+      /wiring forbidden flow "gateway-service-off-the-queue" is also required as "app-to-rabbitmq"/,
+    );
+  });
+
   it("a duplicate flow id", () => {
     const w = withFlow(base(), (t) => t.required.push({ ...t.required[0] }));
     assert.throws(() => validateClusterWiring(w), /the id is used twice/);

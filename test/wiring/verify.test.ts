@@ -622,6 +622,37 @@ describe("wiring verifier: pods the operators create", () => {
     assert.equal(pod.serviceAccount, "kps-prometheus");
   });
 
+  it("CronJobs, Jobs and bare Pods count as pods; Helm hooks (tests, pre-install jobs) do not", () => {
+    const template = { metadata: { labels: { app: "job" } }, spec: { containers: [{ name: "c" }] } };
+    const pods = podsOf([
+      obj({
+        apiVersion: "batch/v1",
+        kind: "CronJob",
+        metadata: { name: "nightly", namespace: "a" },
+        spec: { jobTemplate: { spec: { template } } },
+      }),
+      obj({
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name: "once", namespace: "a" },
+        spec: { template },
+      }),
+      obj({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "bare", namespace: "a", labels: { app: "bare" } },
+        spec: template.spec,
+      }),
+      obj({
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name: "hook", namespace: "a", annotations: { "helm.sh/hook": "pre-install" } },
+        spec: { template },
+      }),
+    ]);
+    assert.deepEqual(pods.map((p) => p.ref).sort(), ["CronJob a/nightly", "Job a/once", "Pod a/bare"]);
+  });
+
   it("an endpoint matching no pod is an error naming the workload", () => {
     const v = evaluateFlow(plain(), flow({ to: { workload: "server" } }), {
       ...W,
