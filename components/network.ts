@@ -21,13 +21,14 @@ export type NsgRule = SecurityRule;
 
 /** The stack's address plan as the Azure flow table places its endpoints. */
 export function placementOf(
-  net: Pick<NetworkSettings, "addressSpace" | "subnets" | "podCidr">,
+  net: Pick<NetworkSettings, "addressSpace" | "subnets" | "podCidr" | "peerPostgresSubnets">,
 ): AzurePlacement {
   return {
     addressSpace: net.addressSpace,
     subnets: net.subnets,
     podCidr: net.podCidr,
     ingressFrontendIp: ingressLoadBalancerIp({ network: net as NetworkSettings }),
+    peerPostgres: net.peerPostgresSubnets ?? [],
   };
 }
 
@@ -38,7 +39,7 @@ export function placementOf(
  */
 export function nsgRules(
   role: SubnetRole,
-  net: Pick<NetworkSettings, "addressSpace" | "subnets" | "podCidr">,
+  net: Pick<NetworkSettings, "addressSpace" | "subnets" | "podCidr" | "peerPostgresSubnets">,
 ): NsgRule[] {
   return nsgRulesFor(role, placementOf(net));
 }

@@ -65,6 +65,24 @@ function networkRules(s: Settings): RuleIssue[] {
       }
     }
   }
+  (s.network.peerPostgresSubnets ?? []).forEach((text, i) => {
+    const path = `network.peerPostgresSubnets[${i}]`;
+    const peer = parse(path, text);
+    const clash = peer && blocks.find((b) => cidrsOverlap(b.cidr, peer));
+    if (space && peer && cidrsOverlap(space, peer))
+      issues.push({
+        path,
+        message: `${text} is another VNet's subnet: it must not overlap network.addressSpace ${space.text}`,
+      });
+    else if (clash) issues.push({ path, message: `${text} overlaps ${clash.path} ${clash.cidr.text}` });
+  });
+  if (s.data.postgres.replicaOf && !(s.network.peerPostgresSubnets ?? []).length) {
+    issues.push({
+      path: "network.peerPostgresSubnets",
+      message:
+        "must list the source server's PostgreSQL subnet: a replica of data.postgres.replicaOf replicates over 5432 through the peering",
+    });
+  }
   if (service && !ipInCidr(s.network.dnsServiceIp, service)) {
     issues.push({
       path: "network.dnsServiceIp",

@@ -57,6 +57,11 @@ export const networkSchema = z.strictObject({
   serviceCidr: cidr,
   dnsServiceIp: ipv4,
   natIdleTimeoutMinutes: z.number().int().min(4).max(120),
+  /**
+   * The other region's PostgreSQL subnets that replicate with this stack's server over global VNet peering
+   * (prod lists dr's, dr lists prod's): 5432 is allowed both ways between them. Empty when nothing replicates.
+   */
+  peerPostgresSubnets: z.array(cidr).optional(),
 });
 
 export const clusterSchema = z.strictObject({

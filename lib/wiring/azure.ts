@@ -58,6 +58,8 @@ export type AzureEndpoint =
   | { kind: "pods" }
   /** PostgreSQL Flexible Server (its delegated subnet). */
   | { kind: "postgres" }
+  /** The other region's PostgreSQL subnet, across global VNet peering (cross-region read replica). */
+  | { kind: "peerPostgres" }
   /** The Private Link Service's NAT addresses (ingress subnet): Front Door's traffic as the VNet sees it. */
   | { kind: "privateLinkNat" }
   /** The internal load balancer's frontend IP of the Istio gateway (floating IP: as the node NIC sees it). */
@@ -281,6 +283,44 @@ export interface AzurePlacement {
   podCidr: string;
   /** Static frontend IP of the gateway's internal load balancer (lib/names ingressLoadBalancerIp). */
   ingressFrontendIp: string;
+  /** The peered region's PostgreSQL subnets that replicate with this stack's server (none when nothing replicates). */
+  peerPostgres?: string[];
+}
+
+/**
+ * The flow table of one stack: every stack's flows, plus replication with the peered region's PostgreSQL when
+ * the stack has a cross-region replica or source. Azure Database for PostgreSQL flexible server read replicas
+ * with private access need the primary and replica subnets to reach each other on 5432 (concepts-read-replicas,
+ * "Considerations": VNet peering and NSG rules between the two VNets).
+ */
+export function azureFlows(place: AzurePlacement): FlowTable<AzureEndpoint> {
+  if (!place.peerPostgres?.length) return AZURE_FLOWS;
+  const replication = (from: AzureEndpoint, to: AzureEndpoint, id: string): AzureFlow => ({
+    id,
+    from,
+    to,
+    ports: [5432],
+    protocol: "TCP",
+    why: "Cross-region read replica: streaming replication between the two regions' servers over peering.",
+  });
+  return {
+    required: [
+      ...AZURE_FLOWS.required,
+      replication({ kind: "postgres" }, { kind: "peerPostgres" }, "postgres-to-peer-postgres"),
+      replication({ kind: "peerPostgres" }, { kind: "postgres" }, "peer-postgres-to-postgres"),
+    ],
+    forbidden: [
+      ...AZURE_FLOWS.forbidden,
+      {
+        id: "peer-postgres-to-nodes",
+        from: { kind: "peerPostgres" },
+        to: { kind: "nodes" },
+        ports: [...MANAGEMENT_PORTS],
+        protocol: "TCP",
+        why: "The peering carries replication only: it never opens the nodes' management ports.",
+      },
+    ],
+  };
 }
 
 /** Documentation addresses (RFC 5737) standing in for the internet, and public Azure service addresses. */
@@ -329,6 +369,8 @@ export function prefixesOf(endpoint: AzureEndpoint, place: AzurePlacement): stri
       return [place.podCidr];
     case "postgres":
       return [place.subnets.postgres];
+    case "peerPostgres":
+      return place.peerPostgres ?? [];
     case "privateLinkNat":
       return [place.subnets.ingress];
     case "ingressFrontend":
@@ -363,6 +405,8 @@ export function sampleAddresses(endpoint: AzureEndpoint, place: AzurePlacement):
       return edges(place.podCidr, false).map((ip) => ({ ip }));
     case "postgres":
       return edges(place.subnets.postgres, true).map((ip) => ({ ip }));
+    case "peerPostgres":
+      return (place.peerPostgres ?? []).flatMap((cidr) => edges(cidr, true).map((ip) => ({ ip })));
     case "privateLinkNat":
       return edges(place.subnets.ingress, true).map((ip) => ({ ip }));
     case "ingressFrontend":
@@ -454,7 +498,7 @@ const ruleKey = (r: SecurityRule) =>
 export function nsgRulesFor(
   role: SubnetRole,
   place: AzurePlacement,
-  table: FlowTable<AzureEndpoint> = AZURE_FLOWS,
+  table: FlowTable<AzureEndpoint> = azureFlows(place),
 ): SecurityRule[] {
   const rules: SecurityRule[] = [];
   const seen = new Set<string>();
@@ -529,7 +573,10 @@ function throughPath(
   topology: AzureTopology,
 ): { allowed: boolean; decidedBy: string[] } {
   const decidedBy: string[] = [];
-  const context: NsgContext = { virtualNetwork: [topology.placement.addressSpace] };
+  // The VirtualNetwork service tag covers peered address spaces too (virtual-network-service-tags).
+  const context: NsgContext = {
+    virtualNetwork: [topology.placement.addressSpace, ...(topology.placement.peerPostgres ?? [])],
+  };
   const from = flow.from;
   const to = flow.to;
   const sourceSubnet = sendsFromNic(from) ? hostSubnet(from) : undefined;

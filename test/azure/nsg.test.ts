@@ -8,6 +8,7 @@ import * as assert from "node:assert/strict";
 import { evaluate, validateRules, type Packet, type SecurityRule } from "../../lib/nsg";
 import {
   AZURE_FLOWS,
+  azureFlows,
   SUBNET_ROLES,
   explain,
   nsgRulesFor,
@@ -357,6 +358,8 @@ function topologyOf(run: ProgramRun): AzureTopology {
       subnets: subnetCidrs,
       podCidr: network.podCidr,
       ingressFrontendIp: frontend!,
+      // The peered region's subnet is settings, not a resource of this stack.
+      peerPostgres: run.config.settings.network.peerPostgresSubnets ?? [],
     },
     subnets,
     egressIps: [String(run.outputs.egressIp)],
@@ -370,11 +373,12 @@ describe("Azure flow table: every stack's NSGs, as declared", () => {
     it(`${stack}: every required flow is allowed and every forbidden flow blocked`, async () => {
       const topology = topologyOf(await rendered(stack));
       const failures: string[] = [];
-      for (const f of AZURE_FLOWS.required) {
+      const table = azureFlows(topology.placement);
+      for (const f of table.required) {
         const v = verifyFlow(f, topology);
         if (!v.allowed) failures.push(`required ${explain(v, true)}`);
       }
-      for (const f of AZURE_FLOWS.forbidden) {
+      for (const f of table.forbidden) {
         const v = verifyFlow(f, topology);
         if (v.anyAllowed) failures.push(`forbidden ${explain(v, false)}`);
       }
@@ -392,4 +396,41 @@ describe("Azure flow table: every stack's NSGs, as declared", () => {
       assert.match(internet.decidedBy.join(" "), /rule DenyAllInbound \(4096\)/);
     });
   }
+});
+
+describe("Azure flow table: cross-region PostgreSQL replication", () => {
+  const place: AzurePlacement = { ...PROD, peerPostgres: ["10.1.18.0/24"] };
+  const replication = (table: ReturnType<typeof azureFlows>, id: string) => {
+    const f = table.required.find((x) => x.id === id);
+    if (!f) throw new Error(`no flow ${id}`);
+    return f;
+  };
+
+  it("a stack with a peer replicates on 5432 both ways, and only there", () => {
+    const table = azureFlows(place);
+    const topology = topologyFromPlan(place, { prefix: "aiwp-prod" });
+    for (const id of ["postgres-to-peer-postgres", "peer-postgres-to-postgres"]) {
+      const v = verifyFlow(replication(table, id), topology);
+      assert.ok(v.allowed, explain(v, true));
+    }
+    const inbound = verifyFlow(replication(table, "peer-postgres-to-postgres"), topology);
+    assert.match(inbound.decidedBy.join(" "), /Allow-peer-postgres-to-postgres/);
+    const mgmt = table.forbidden.find((x) => x.id === "peer-postgres-to-nodes")!;
+    assert.equal(verifyFlow(mgmt, topology).anyAllowed, false);
+  });
+
+  it("without the peer's subnet in the plan, the replica's connection is denied by DenyAllInbound", () => {
+    const withPeer = azureFlows(place);
+    const topology = topologyFromPlan({ ...PROD, peerPostgres: [] }, { prefix: "aiwp-prod" });
+    const v = verifyFlow(replication(withPeer, "peer-postgres-to-postgres"), {
+      ...topology,
+      placement: place,
+    });
+    assert.equal(v.allowed, false);
+    assert.match(v.decidedBy.join(" "), /DenyAllInbound \(4096\)/);
+  });
+
+  it("a stack without a peer has no replication flows", () => {
+    assert.equal(azureFlows(PROD), AZURE_FLOWS);
+  });
 });
