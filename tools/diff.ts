@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { humanDuration } from "../lib/duration";
+import { planDuration } from "../lib/rollout";
 import type { Settings } from "../settings";
 import { ROOT, UsageError } from "./harness";
 import { removeOnInterrupt } from "./outdir";
@@ -209,7 +209,7 @@ function releases(diff: ResourceDiff, after: Entry[], settings: Settings): strin
       const plan = plans.find((p) => p.service === name);
       if (canary && plan && plan.strategy !== "rolling") {
         lines.push(
-          `    starts Flagger ${plan.strategy} ${name}: ${plan.steps}, ${plan.intervalSeconds} s per step; promotes in ${humanDuration(plan.promotionSeconds)}, rolls back within ${humanDuration(plan.rollbackSeconds)}`,
+          `    starts Flagger ${plan.strategy} ${name}: ${plan.steps}, ${plan.intervalSeconds} s per step; 100% in ${planDuration(plan.fullSeconds)}, Succeeded in ${planDuration(plan.promotionSeconds)}; a fault rolls it back within ${planDuration(plan.rollbackSeconds)} (${plan.rollbackMode})`,
         );
       } else {
         lines.push("    no Canary targets it: Kubernetes rolls it out directly");

@@ -112,13 +112,17 @@ export function warnings(run: ProgramRun): string[] {
       `placeholders used for secrets this stack does not set: ${config.absentSecrets.join(", ")} (a deployment needs them: pulumi config set --secret --stack ${config.stack} <key> <value>)`,
     );
   }
+  // Services holding the same weights for the same times share one line.
+  const held = new Map<string, string[]>();
   for (const [name, svc] of Object.entries(config.settings.services)) {
     if (svc.strategy !== "canary") continue;
     const analysis = effectiveAnalysis(config.settings.delivery.canary, svc.canary);
     const holds = (analysis as { holds?: Record<string, string> }).holds ?? {};
     const listed = Object.entries(holds).map(([weight, time]) => `${weight}% for ${time}`);
-    if (listed.length > 0) out.push(`hold active: ${name} holds ${listed.join(", ")} before stepping on`);
+    if (listed.length > 0) held.set(listed.join(", "), [...(held.get(listed.join(", ")) ?? []), name]);
   }
+  for (const [holds, names] of held)
+    out.push(`holds active: ${names.join(", ")} hold ${holds} before stepping on`);
   return out;
 }
 
