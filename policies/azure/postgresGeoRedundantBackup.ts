@@ -31,6 +31,9 @@ export const postgresGeoRedundantBackup: ResourceValidationPolicy = {
     if (args.type !== "azure-native:dbforpostgresql:Server") return;
     const config = configOf<Config>(configSchema, args);
     requireEnvironment(args, config, args.props);
+    // A read replica takes neither high availability nor backups of its own until it is promoted (Azure
+    // Database for PostgreSQL flexible server, "Read replicas": unsupported features); its source carries both.
+    if (args.props.createMode === "Replica") return;
     const backup = args.props.backup ?? {};
     if (backup.geoRedundantBackup !== "Enabled")
       reportViolation('backup.geoRedundantBackup must be "Enabled".');

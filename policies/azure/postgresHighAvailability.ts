@@ -14,6 +14,9 @@ export const postgresHighAvailability: ResourceValidationPolicy = {
     if (args.type !== "azure-native:dbforpostgresql:Server") return;
     const config = configOf<{ environment?: string; appliesTo: string[] }>(configSchema, args);
     const environment = requireEnvironment(args, config, args.props);
+    // A read replica takes neither high availability nor backups of its own until it is promoted (Azure
+    // Database for PostgreSQL flexible server, "Read replicas": unsupported features); its source carries both.
+    if (args.props.createMode === "Replica") return;
     const mode = args.props.highAvailability?.mode;
     if (mode !== "ZoneRedundant") {
       reportViolation(

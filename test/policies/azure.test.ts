@@ -336,6 +336,23 @@ describe("policies/azure", () => {
     );
   });
 
+  it("postgres-*: a cross-region read replica is judged by its source, not by its own HA and backups", async () => {
+    const replica = mutate(
+      mutate(mutate(postgres, "highAvailability.mode", "Disabled"), "backup", undefined),
+      "createMode",
+      "Replica",
+    );
+    const dr = { environment: "dr", appliesTo: ["prod", "dr"] };
+    await assertCompliant(postgresHighAvailability, [resource(PG_TYPE, replica)], dr);
+    await assertCompliant(postgresGeoRedundantBackup, [resource(PG_TYPE, replica)], dr);
+    await assertViolates(
+      postgresHighAvailability,
+      [resource(PG_TYPE, mutate(replica, "createMode", "Default"))],
+      /ZoneRedundant/,
+      dr,
+    );
+  });
+
   it("azure-required-tags: fails on a missing tag, on a taggable resource without tags, and on a wrong environment", async () => {
     await assertCompliant(requiredTags, [resource(STORAGE_TYPE, storage)], PROD);
     await assertViolates(
