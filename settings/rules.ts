@@ -372,13 +372,15 @@ function serviceRules(s: Settings): RuleIssue[] {
       issues.push({ path: `${path}.queue`, message: "is required when autoscaler is keda" });
     }
     if (svc.exposed) {
-      const other = routes.get(svc.route);
+      // The public root matches a route with or without its trailing slash (components/workloads.ts publicRoutes).
+      const route = svc.route.replace(/\/+$/, "") || "/";
+      const other = routes.get(route);
       if (other)
         issues.push({
           path: `${path}.route`,
           message: `${svc.route} is already the route of services.${other}`,
         });
-      routes.set(svc.route, name);
+      routes.set(route, name);
     }
     for (const caller of svc.callers) {
       if (!(caller in s.services)) {

@@ -2,7 +2,8 @@ import * as assert from "node:assert/strict";
 import { CODE_EXECUTION_TAINT, WORKLOAD_LABEL } from "../../components/cluster";
 import { METRIC_TEMPLATES } from "../../components/metricTemplates";
 import { PROMETHEUS_URL, PUBLIC_GATEWAY, appNamespace } from "../../lib/names";
-import { manifest, manifests, rendered, renderWith } from "../support/estate";
+import { STACKS, manifest, manifests, rendered, renderWith } from "../support/estate";
+import { SettingsError } from "../../settings";
 import type { ProgramRun, Registration } from "../../tools/harness";
 
 const NS = appNamespace({ environment: "prod" });
@@ -195,6 +196,36 @@ describe("components/workloads", () => {
         "code-execution is not public",
       );
       assert.equal(routeOf(root, "/"), "api-gateway");
+    });
+
+    for (const stack of STACKS) {
+      it(`${stack}: the root lists each exposed service once, longest path first and / last`, async () => {
+        const run = await rendered(stack);
+        const ns = appNamespace({ environment: stack });
+        const root = manifest(run, "VirtualService", "public-routes", ns).spec;
+        const exposed = Object.entries(run.config.settings.services)
+          .filter(([, s]: [string, any]) => s.exposed)
+          .map(([n]) => n);
+        const delegated = root.http.map((r: any) => r.delegate.name);
+        assert.deepEqual([...delegated].sort(), [...exposed].sort());
+        assert.equal(new Set(delegated).size, delegated.length);
+        const paths = root.http.map((r: any) => r.match[r.match.length - 1].uri.prefix);
+        for (let i = 1; i < paths.length; i++) assert.ok(paths[i - 1].length >= paths[i].length);
+        assert.equal(paths[paths.length - 1], "/");
+      });
+    }
+
+    it("rejects two exposed services whose routes differ only by a trailing slash, naming the key", async () => {
+      await assert.rejects(
+        renderWith("prod", (c) => {
+          c["aiwp-estate:services"]["persona-service"] = { route: "/api/agents/" };
+        }),
+        (e: unknown) =>
+          e instanceof SettingsError &&
+          e.issues.some(
+            (i) => i.path.endsWith(".route") && /is already the route of services\./.test(i.message),
+          ),
+      );
     });
 
     it("puts a nested route before the route that contains it, whatever the catalogue order", async () => {
