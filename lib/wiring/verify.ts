@@ -454,8 +454,10 @@ function inboundCaptured(pod: PodTemplate, port: number): boolean {
   return !portList(pod.annotations["traffic.sidecar.istio.io/excludeInboundPorts"]).includes(port);
 }
 
-function outboundCaptured(pod: PodTemplate): boolean {
-  return pod.annotations["traffic.sidecar.istio.io/includeOutboundIPRanges"] !== "";
+/** Whether the client's sidecar captures its outbound traffic to the port (includeOutboundIPRanges, excludeOutboundPorts). */
+function outboundCaptured(pod: PodTemplate, port: number): boolean {
+  if (pod.annotations["traffic.sidecar.istio.io/includeOutboundIPRanges"] === "") return false;
+  return !portList(pod.annotations["traffic.sidecar.istio.io/excludeOutboundPorts"]).includes(port);
 }
 
 const isGateway = (pod: PodTemplate) => pod.annotations["inject.istio.io/templates"] === "gateway";
@@ -806,7 +808,7 @@ function evaluateCase(
           clientSidecar.allowed &&
           (src.pod.annotations["proxy.istio.io/config"] ?? "").includes("OUTPUT_CERTS");
         if (ownCerts) principal = principalOf(src.pod);
-        else if (clientSidecar.allowed && outboundCaptured(src.pod) && !gateway && mode !== "DISABLE")
+        else if (clientSidecar.allowed && outboundCaptured(src.pod, port) && !gateway && mode !== "DISABLE")
           principal = principalOf(src.pod);
         else if (clientSidecar.allowed && gateway) why = "a gateway listener takes the client's own TLS";
         else

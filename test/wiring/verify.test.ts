@@ -435,6 +435,20 @@ describe("wiring verifier: PeerAuthentication", () => {
     });
   });
 
+  it("a client sidecar that does not capture the port (excludeOutboundPorts) sends plain text, which STRICT refuses", () => {
+    const client = (annotations: Record<string, string>) => [
+      namespace("a", { "istio-injection": "enabled" }),
+      namespace("b", { "istio-injection": "enabled" }),
+      deployment("a", "client", { app: "client" }, { annotations }),
+      deployment("b", "server", { app: "server" }),
+      strict,
+    ];
+    allows(client({}), flow(), meshW);
+    const c = decide(client({ "traffic.sidecar.istio.io/excludeOutboundPorts": "8080" }), flow(), meshW);
+    assert.equal(c.allowed, false);
+    assert.match(layer(c, "mtls")!.decidedBy, /does not capture its outbound traffic/);
+  });
+
   it("ports outside the sidecar's capture bypass mTLS: excludeInboundPorts and the agent's 15020", () => {
     const excluded = [
       ...plainToMeshed().slice(0, 3),
