@@ -207,7 +207,7 @@ describe("settings", () => {
       );
     });
     it("requires the dr origin in prod", () => {
-      assertRejected((c) => delete c.edge.drOriginHostName, "edge.drOriginHostName", /priority-2 origin/);
+      assertRejected((c) => delete c.edge.drOrigin, "edge.drOrigin", /priority-2 origin/);
     });
   });
 
@@ -222,6 +222,8 @@ describe("settings", () => {
         delete c.delivery.canary.stepWeights;
         c.delivery.canary.stepWeight = 25;
         c.delivery.canary.maxWeight = 50;
+        // Holds keep weights of the canary's steps; prod's hold 5%, which steps of 25 never reach.
+        c.delivery.canary.holds = { "25": "6h", "50": "6h" };
       });
     });
     it("requires stepWeights strictly ascending and unique", () => {
@@ -247,7 +249,10 @@ describe("settings", () => {
         "delivery.canary.stepWeights[1]",
         /within \(0, 100\]/,
       );
-      assertAccepted((c) => (c.delivery.canary.stepWeights = [50, 100]));
+      assertAccepted((c) => {
+        c.delivery.canary.stepWeights = [50, 100];
+        c.delivery.canary.holds = { "50": "6h" };
+      });
     });
     it("requires an interval of at least 10s", () => {
       assertRejected((c) => (c.delivery.canary.interval = "5s"), "delivery.canary.interval", /at least 10s/);
@@ -256,27 +261,23 @@ describe("settings", () => {
     it("requires a threshold of at least 1", () => {
       assertRejected((c) => (c.delivery.canary.threshold = 0), "delivery.canary.threshold", /at least 1/);
     });
-    it("rejects threshold x interval beyond the rollback budget (prod: 2 minutes)", () => {
+    it("rejects an analysis whose worst-case rollback exceeds the budget (prod: 2 minutes)", () => {
       assertRejected(
-        (c) => (c.delivery.canary.threshold = 3),
-        "delivery.canary.threshold",
-        /3 x 1m = 180s exceeds .*120s/,
+        (c) => (c.delivery.canary.threshold = 5),
+        "services.api-gateway.canary",
+        /worst case from fault onset .* exceeds delivery\.canary\.maxRollbackSeconds \(120s\)/,
       );
-      assertAccepted((c) => {
-        c.delivery.canary.threshold = 4;
-        c.delivery.canary.interval = "30s";
-      });
     });
     it("checks each service's analysis after its overrides", () => {
       assertRejected(
         (c) => (c.services["api-gateway"].canary = { interval: "2m" }),
-        "services.api-gateway.canary.threshold",
+        "services.api-gateway.canary",
         /exceeds delivery.canary.maxRollbackSeconds/,
       );
       assertRejected(
         (c) => (c.services["auth-service"] = { canary: { stepWeights: [10, 20] } }),
-        "services.auth-service.canary.iterations",
-        /blueGreen runs a fixed number of checks/,
+        "services.auth-service.canary.stepWeights",
+        /not allowed with strategy blueGreen .*set iterations instead/,
       );
     });
   });
