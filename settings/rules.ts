@@ -292,8 +292,30 @@ function deliveryRules(s: Settings): RuleIssue[] {
   if (issues.length > 0) return issues;
   for (const [name, svc] of Object.entries(s.services)) {
     issues.push(...serviceDeliveryIssues(name, svc, s.delivery.canary, s.observability, budget));
+    if (svc.strategy !== "rolling") issues.push(...minRequestIssues(name, svc, s.delivery));
   }
   return issues;
+}
+
+/**
+ * Below `minRequests` requests per window the success-rate and latency checks abstain, so the load test
+ * alone must bring a canary above it: otherwise a quiet canary would only ever be judged by readiness and
+ * the alert gate.
+ */
+function minRequestIssues(name: string, svc: ServiceSettings, delivery: Settings["delivery"]): RuleIssue[] {
+  if (!delivery.loadTest.enabled) return [];
+  const a = effectiveAnalysis(delivery.canary, svc.canary);
+  const perWindow = delivery.loadTest.requestsPerSecond * durationSeconds(a.metricWindow);
+  if (perWindow >= a.minRequests) return [];
+  return [
+    {
+      path:
+        svc.canary.minRequests !== undefined
+          ? `services.${name}.canary.minRequests`
+          : "delivery.canary.minRequests",
+      message: `${a.minRequests} exceeds the ${perWindow} requests the load test sends per metricWindow (${delivery.loadTest.requestsPerSecond} rps x ${a.metricWindow}): the checks would abstain on a canary without user traffic; raise delivery.loadTest.requestsPerSecond or lower minRequests`,
+    },
+  ];
 }
 
 function serviceDeliveryIssues(

@@ -208,6 +208,14 @@ describe("lib/rollout", () => {
       );
     });
 
+    it("a minimum request count the load test alone cannot reach in one window", () => {
+      has(
+        issuesAfter((v) => (v.delivery.loadTest = { requestsPerSecond: 1 })),
+        "delivery.canary.minRequests",
+        /100 exceeds the 60 requests the load test sends per metricWindow \(1 rps x 1m\)/,
+      );
+    });
+
     it("mirroring outside blue-green", () => {
       has(
         issuesAfter((v) => (v.services["api-gateway"] = { canary: { mirrorWeight: 50 } })),
