@@ -21,21 +21,22 @@
  */
 import { durationSeconds } from "../../lib/duration";
 import { appNamespace } from "../../lib/names";
-import { rolloutPlan, type AnalysisTiming } from "../../lib/rollout";
 import {
   canaryTargets,
   CPU_WINDOW,
   errorBudget,
   FAST_BURN_FOR,
   latencyBucket,
+  overdueFor,
   platformAlertRules,
+  RECORDED,
   SLOW_BURN_FOR,
   STUCK_NO_TRAFFIC_FOR,
   type AlertingRule,
   type RuleGroup,
   type ServiceTarget,
 } from "../../components/observability/rules";
-import { effectiveAnalysis, type Settings } from "../../settings";
+import type { Settings } from "../../settings";
 import { CANARY_SCOPE, EXPORTERS, storedLabels, storedSeries, seriesNotation } from "../../lib/telemetry";
 
 const STEP_SECONDS = 15;
@@ -374,10 +375,16 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
   const a = ctx.settings.observability.alerts;
   const ns = t.namespace;
   const tests: PromtoolTest[] = [];
-  const add = (name: string, _due: number, input_series: InputSeries[], alert_rule_test: AlertRuleTest[]) =>
+  const add = (
+    name: string,
+    _due: number,
+    input_series: InputSeries[],
+    alert_rule_test: AlertRuleTest[],
+    stepSeconds = STEP_SECONDS,
+  ) =>
     tests.push({
       name: `${t.service}: ${name}`,
-      interval: `${STEP_SECONDS}s`,
+      interval: `${stepSeconds}s`,
       input_series,
       alert_rule_test: alert_rule_test.map((c) => versioned(c, servedVersion(input_series))),
     });
@@ -636,11 +643,8 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
   // CanaryDeploymentStuck: Flagger progressing (status 0), with or without canary traffic.
   {
     const noTraffic = minutes(STUCK_NO_TRAFFIC_FOR);
-    const plan = rolloutPlan(
-      t.settings.strategy,
-      effectiveAnalysis(ctx.settings.delivery.canary, t.settings.canary) as AnalysisTiming,
-    );
-    const overdue = Math.ceil((2 * plan.promotionSeconds) / 60);
+    // The rollout's budgeted duration comes from the timing model (lib/flaggerTiming.ts through overdueFor).
+    const overdue = Math.ceil(minutes(overdueFor(ctx.settings, t.settings)));
     const firing = (at: number, traffic: boolean) => [
       ...(!traffic && at >= noTraffic
         ? [expected(ctx, "CanaryDeploymentStuck", t, 0, undefined, { reason: "no-traffic" })]
@@ -650,7 +654,10 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
         : []),
     ];
     const horizon = Math.max(noTraffic, overdue) + 2;
-    const steps = stepsFor(horizon);
+    // promtool's test engine loads at most 10000 samples per query, which the 3d SLO windows exceed over a
+    // rollout of many hours at 15s: such horizons are sampled once a minute (a 1m rate still sees two samples).
+    const stepSeconds = (horizon * 60) / STEP_SECONDS > 5000 ? 60 : STEP_SECONDS;
+    const steps = (horizon + 1) * (60 / stepSeconds);
     const status = { series: flaggerStatus(t), values: gauge(0, steps) };
     const at = (m: number, traffic: boolean): AlertRuleTest => ({
       eval_time: `${m}m`,
@@ -662,18 +669,21 @@ export function serviceTests(ctx: Ctx, t: ServiceTarget): PromtoolTest[] {
       noTraffic,
       [status],
       [at(noTraffic - 1, false), at(noTraffic, false)],
+      stepSeconds,
     );
     add(
       `CanaryDeploymentStuck fires when progressing past ${overdue}m, twice the expected rollout`,
       overdue,
       [status, ...requests(ns, t.canary, 0, steps)],
       [at(overdue - 1, true), at(overdue, true)],
+      stepSeconds,
     );
     add(
       "CanaryDeploymentStuck stays silent while a finished canary gets no traffic",
       horizon,
       [{ series: status.series, values: gauge(1, steps) }],
       never("CanaryDeploymentStuck", horizon - 2),
+      stepSeconds,
     );
   }
 
@@ -1045,11 +1055,32 @@ export function ruleTestSuites(
   )) {
     const scoped = rulesOfService(groups, service);
     const target = targets.get(service);
+    const all = [...(target ? serviceTests(ctx, target) : []), ...sloTests(ctx, service)];
+    // The rollout-duration cases span the whole rollout (hours with per-step holds): they run against the rules
+    // they exercise only (CanaryDeploymentStuck and the request rate it reads), so promtool stays fast.
+    const long = (tc: PromtoolTest) => tc.name.includes("CanaryDeploymentStuck");
     suites.push({
       scope: service,
       groups: scoped,
-      tests: file([...(target ? serviceTests(ctx, target) : []), ...sloTests(ctx, service)], scoped),
+      tests: file(
+        all.filter((tc) => !long(tc)),
+        scoped,
+      ),
     });
+    const stuckRules = scoped
+      .map((g) => ({
+        ...g,
+        rules: g.rules.filter((r) =>
+          "alert" in r ? r.alert === "CanaryDeploymentStuck" : r.record === RECORDED.requestRate,
+        ),
+      }))
+      .filter((g) => g.rules.length > 0);
+    if (all.some(long))
+      suites.push({
+        scope: `${service}-rollout`,
+        groups: stuckRules,
+        tests: file(all.filter(long), stuckRules),
+      });
   }
   const platform = groups.filter((g) => g.name === platformAlertRules(settings).name);
   suites.push({ scope: "platform", groups: platform, tests: file(platformTests(ctx), platform) });

@@ -24,7 +24,8 @@ function substitute(expr: string): string {
     .replace(/\$namespace/g, "ai-workflow-prod")
     .replace(/\{\{ interval \}\}/g, "1m")
     .replace(/\{\{ target \}\}/g, "api-gateway")
-    .replace(/\{\{ namespace \}\}/g, "ai-workflow-prod");
+    .replace(/\{\{ namespace \}\}/g, "ai-workflow-prod")
+    .replace(/\{\{ variables\.[a-zA-Z0-9_]+ \}\}/g, "1");
 }
 
 describe("telemetry contract: stored label sets", () => {

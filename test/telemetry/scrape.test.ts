@@ -137,7 +137,8 @@ describe("telemetry contract: scrapes", () => {
           },
           wiring.workloads,
         );
-        if (!verdict.ok)
+        if (verdict.ok && verdict.cases.length === 0) blocked.push(`${workload}:${port}: no pod to reach`);
+        else if (!verdict.ok)
           blocked.push(
             `${workload}:${port}: ${
               verdict.error ??
