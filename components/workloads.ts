@@ -66,7 +66,6 @@ export function publicRootSpec(
   };
 }
 
-
 export interface WorkloadsArgs {
   /** The stack's services (`settings.services`). */
   services: Record<string, ServiceSettings>;
