@@ -4,6 +4,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { manifest, manifests, ofType, rendered } from "../support/estate";
+import { requireTool } from "../support/tools";
+import * as yaml from "js-yaml";
+import { analysisSpec } from "../../components/service";
+import { parseSettings, projectKeys, SECRET_KEYS } from "../../settings";
 import { LOADTESTER_URL, NAMESPACES, PROMETHEUS_URL, RELEASES } from "../../lib/names";
 import { LOADTEST_CLIENT_SECRET, LOADTEST_TOKEN_COMMAND, loadtesterValues } from "../../components/delivery";
 import { MIN_REQUESTS_VARIABLE, latencyQuery, successRateQuery } from "../../components/metricTemplates";
@@ -148,5 +152,91 @@ describe("delivery", () => {
         assert.equal(d.spec.strategy.rollingUpdate.maxUnavailable, 0);
       }
     });
+  });
+});
+
+describe("canary check templates under promtool", () => {
+  // Flagger's template variables as Flagger fills them for api-gateway in prod (pkg/apis/flagger/v1beta1/metric.go).
+  const fill = (q: string) =>
+    q
+      .replace(/\{\{ namespace \}\}/g, "ai-workflow-prod")
+      .replace(/\{\{ target \}\}/g, "api-gateway")
+      .replace(/\{\{ interval \}\}/g, "1m")
+      .replace(/\{\{ variables\.minRequests \}\}/g, "100");
+  // Istio's destination-reporter series as Prometheus stores them, scraped every 15s.
+  const requests = (code: string, perScrape: number) => ({
+    series: `istio_requests_total{reporter="destination", destination_workload_namespace="ai-workflow-prod", destination_workload="api-gateway", response_code="${code}"}`,
+    values: `0+${perScrape}x40`,
+  });
+  const bucket = (le: string, perScrape: number) => ({
+    series: `istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace="ai-workflow-prod", destination_workload="api-gateway", le="${le}"}`,
+    values: `0+${perScrape}x40`,
+  });
+
+  function promtoolCase(ctx: Mocha.Context, series: object[], expr: string, value: number) {
+    const promtool = requireTool(ctx, "promtool");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "template-"));
+    fs.writeFileSync(path.join(dir, "rules.yaml"), "groups: []\n");
+    const test = {
+      rule_files: ["rules.yaml"],
+      evaluation_interval: "15s",
+      tests: [
+        {
+          interval: "15s",
+          input_series: series,
+          promql_expr_test: [{ expr: fill(expr), eval_time: "5m", exp_samples: [{ labels: "{}", value }] }],
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(dir, "test.yaml"), JSON.stringify(test));
+    const run = spawnSync(promtool, ["test", "rules", "test.yaml"], { cwd: dir, encoding: "utf8" });
+    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+  }
+
+  it("success rate: 95% for a canary answering 5% 5xx at 600 requests a minute", function () {
+    promtoolCase(this, [requests("200", 142.5), requests("503", 7.5)], successRateQuery(), 95);
+  });
+
+  it("success rate: 0% (a failed check) for a canary that answers only 5xx, although it has no non-5xx series", function () {
+    promtoolCase(this, [requests("500", 150)], successRateQuery(), 0);
+  });
+
+  it("success rate abstains (100) below 100 requests in the window, and with no series at all (no NaN, no empty result)", function () {
+    promtoolCase(this, [requests("200", 1), requests("500", 1)], successRateQuery(), 100);
+    promtoolCase(
+      this,
+      [{ ...requests("200", 150), series: requests("200", 150).series.replace("api-gateway", "other") }],
+      successRateQuery(),
+      100,
+    );
+  });
+
+  it("latency abstains (0) with no traffic, and reads the slow canary's P95 once it has enough requests", function () {
+    promtoolCase(this, [bucket("+Inf", 0), bucket("1000.0", 0)], latencyQuery(0.95), 0);
+    // Every request between 1 s and 2.5 s: P95 interpolates inside (1000, 2500].
+    promtoolCase(
+      this,
+      [requests("200", 150), bucket("1000.0", 0), bucket("2500.0", 150), bucket("+Inf", 150)],
+      latencyQuery(0.95),
+      1000 + 1500 * 0.95,
+    );
+  });
+});
+
+describe("blue-green mirroring", () => {
+  it("mirrors mirrorWeight percent of live traffic through the iterations when a blue-green service sets it, and not otherwise", () => {
+    const file = path.resolve(__dirname, "..", "..", "Pulumi.prod.yaml");
+    const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    const values = structuredClone(projectKeys(doc.config)) as Record<string, any>;
+    for (const key of SECRET_KEYS) values[key] ??= { secure: "AAABAJ2g5xQ=" };
+    const plain = parseSettings(values, "Pulumi.prod.yaml");
+    const auth = (s: typeof plain) =>
+      analysisSpec("auth-service", "ai-workflow-prod", s.services["auth-service"], s.delivery);
+    assert.equal(auth(plain).mirror, undefined);
+    values.services["auth-service"] = { canary: { mirrorWeight: 50 } };
+    const mirrored = auth(parseSettings(values, "Pulumi.prod.yaml"));
+    // Flagger v1.44 runBlueGreen mirrors while iterating; pkg/router/istio.go sets mirrorPercentage from mirrorWeight.
+    assert.equal(mirrored.mirror, true);
+    assert.equal(mirrored.mirrorWeight, 50);
   });
 });
