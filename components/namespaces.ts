@@ -50,9 +50,9 @@ export function namespacePlan(appNamespace: string): NamespacePlan[] {
     },
     {
       name: NAMESPACES.velero,
-      podSecurity: "baseline",
+      podSecurity: "privileged",
       reason:
-        "the chart's pods do not set the restricted securityContext (seccomp, runAsNonRoot); no node agent runs, so nothing needs privileged",
+        "Velero's node agent (DaemonSet) mounts the kubelet's pod volumes through hostPath to back them up with Kopia",
       injection: false,
       denyEgress: false,
     },
