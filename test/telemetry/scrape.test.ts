@@ -154,6 +154,16 @@ describe("telemetry contract: scrapes", () => {
             }`,
           );
       }
+      // Istio's request metrics exist only where a sidecar runs: every application pod must be injected.
+      const { podsOf, sidecarOf } = require("../../lib/wiring/verify");
+      const appNs = appNamespace(settings);
+      const appPods = podsOf(objects).filter((p: { namespace: string }) => p.namespace === appNs);
+      assert.ok(appPods.length >= Object.keys(settings.services).length, `pods of ${appNs}`);
+      for (const pod of appPods) {
+        const decision = sidecarOf(objects, pod);
+        if (!decision.allowed)
+          blocked.push(`${pod.ref}: no istio-proxy, so no istio_* series (${decision.decidedBy})`);
+      }
       assert.deepEqual(blocked, [], blocked.join("\n"));
     });
   }
