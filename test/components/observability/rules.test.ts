@@ -159,6 +159,24 @@ describe("observability rules", () => {
     });
   }
 
+  for (const stack of STACKS) {
+    it(`every alert of ${stack} has a generated case that fires it from stored-form series`, async () => {
+      const run = await rendered(stack as StackName);
+      const groups = renderedGroups(run);
+      const suites = ruleTestSuites(run.config.settings, groups, "rules.yaml");
+      const fired = new Set<string>();
+      for (const suite of suites)
+        for (const tc of suite.tests.tests)
+          for (const check of tc.alert_rule_test)
+            for (const exp of check.exp_alerts)
+              fired.add(`${check.alertname}/${exp.exp_labels.service}/${exp.exp_labels.severity}`);
+      const missing = alertsOf(groups)
+        .map((a) => `${a.alert}/${a.labels.service}/${a.labels.severity}`)
+        .filter((k) => !fired.has(k) && !k.includes("{{"));
+      assert.deepEqual([...new Set(missing)], []);
+    });
+  }
+
   it("raising errorRatePercent moves the firing point: the new settings' tests pass, the old ones fail", async function () {
     const promtool = requireTool(this, "promtool");
     const before = await rendered("prod");
