@@ -176,6 +176,7 @@ export = async () => {
     location,
     workspaceId: logs.workspaceId,
     replicas: settings.environment === "prod" || settings.environment === "dr" ? 2 : 1,
+    ingestionIdentity: { clientId: cluster.kubeletClientId, objectId: cluster.kubeletObjectId },
     tags,
     provider: k8sProvider,
     dependsOn: nsReady,

@@ -147,6 +147,8 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly oidcIssuerUrl: pulumi.Output<string>;
   /** Object id of the kubelet identity (pulls images). */
   public readonly kubeletObjectId: pulumi.Output<string>;
+  /** Client id of the kubelet identity (the nodes' user-assigned identity, reachable through IMDS). */
+  public readonly kubeletClientId: pulumi.Output<string>;
   /** Resource group AKS puts nodes, load balancers and the ingress Private Link Service in. */
   public readonly nodeResourceGroup: pulumi.Output<string>;
   /** Principal of the control-plane identity. */
@@ -394,6 +396,7 @@ export class Cluster extends pulumi.ComponentResource {
     this.clusterId = this.cluster.id;
     this.oidcIssuerUrl = this.cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
     this.kubeletObjectId = this.cluster.identityProfile.apply((p) => p?.kubeletidentity?.objectId ?? "");
+    this.kubeletClientId = this.cluster.identityProfile.apply((p) => p?.kubeletidentity?.clientId ?? "");
     this.nodeResourceGroup = this.cluster.nodeResourceGroup.apply(
       (g) => g ?? nodeResourceGroupName(args.prefix),
     );
@@ -405,6 +408,7 @@ export class Cluster extends pulumi.ComponentResource {
       clusterId: this.clusterId,
       oidcIssuerUrl: this.oidcIssuerUrl,
       kubeletObjectId: this.kubeletObjectId,
+      kubeletClientId: this.kubeletClientId,
       nodeResourceGroup: this.nodeResourceGroup,
       controlPlanePrincipalId: this.controlPlanePrincipalId,
     });

@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as applicationinsights from "@pulumi/azure-native/applicationinsights";
+import * as authorization from "@pulumi/azure-native/authorization";
 import { OTEL_COLLECTOR, RELEASES } from "../../lib/names";
 import { CHARTS, IMAGES, SYSTEM_POOL, chartSource } from "../charts";
 import { PRIORITY_CLASSES } from "../priorityClasses";
@@ -24,10 +25,69 @@ export const CONNECTION_STRING_ENV = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 const COLLECTOR_USER = 10001;
 
 /**
+ * The Entra ID authenticating proxy beside the collector (Azure/aad-auth-proxy, the path the azuremonitor
+ * exporter's AUTHENTICATION.md documents): Application Insights refuses instrumentation-key-only ingestion once
+ * local auth is off, and the exporter cannot fetch a token itself. The exporter posts to the proxy on loopback; the
+ * proxy adds a bearer token for the nodes' kubelet identity (IMDS, `userAssigned`) and forwards to the ingestion
+ * endpoint.
+ */
+export const INGESTION_PROXY = {
+  image:
+    "mcr.microsoft.com/azuremonitor/auth-proxy/prod/aad-auth-proxy/images/aad-auth-proxy:0.1.0-main-08-23-2023-5988d874",
+  port: 8081,
+  /** Token audience of Azure Monitor ingestion (Application Insights Entra ID authentication). */
+  audience: "https://monitor.azure.com/.default",
+} as const;
+
+/** Built-in role "Monitoring Metrics Publisher": lets an identity send telemetry to an Entra-only component. */
+export const MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb";
+
+/** The connection string with its ingestion endpoint moved to the proxy on loopback; the proxy's target host. */
+export function throughProxy(connectionString: string): { connectionString: string; targetHost: string } {
+  const parts = connectionString.split(";").filter(Boolean);
+  const endpoint = parts.find((p) => p.startsWith("IngestionEndpoint="))?.slice("IngestionEndpoint=".length);
+  if (!endpoint) throw new Error("Application Insights connection string has no IngestionEndpoint");
+  const rewritten = parts.map((p) =>
+    p.startsWith("IngestionEndpoint=") ? `IngestionEndpoint=http://127.0.0.1:${INGESTION_PROXY.port}/` : p,
+  );
+  return { connectionString: rewritten.join(";"), targetHost: endpoint.replace(/\/$/, "") };
+}
+
+/** The proxy container, for the chart's `extraContainers`. */
+export function ingestionProxyContainer(
+  clientId: pulumi.Input<string>,
+  targetHost: pulumi.Input<string>,
+): Record<string, unknown> {
+  return {
+    name: "aad-auth-proxy",
+    image: INGESTION_PROXY.image,
+    // Tag-only pin: pull every start so a re-pushed tag never runs stale code.
+    imagePullPolicy: "Always",
+    ports: [{ name: "auth-proxy", containerPort: INGESTION_PROXY.port }],
+    env: [
+      { name: "TARGET_HOST", value: targetHost },
+      { name: "LISTENING_PORT", value: String(INGESTION_PROXY.port) },
+      { name: "IDENTITY_TYPE", value: "userAssigned" },
+      { name: "AAD_CLIENT_ID", value: clientId },
+      { name: "AUDIENCE", value: INGESTION_PROXY.audience },
+    ],
+    livenessProbe: { httpGet: { path: "/health", port: "auth-proxy" } },
+    readinessProbe: { httpGet: { path: "/ready", port: "auth-proxy" } },
+    securityContext: {
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    },
+    resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+  };
+}
+
+/**
  * opentelemetry-collector chart values: one OTLP/gRPC receiver, memory limiter and batch, the azuremonitor
  * exporter. The connection string is never a value: the container reads it from CONNECTION_STRING_SECRET.
  */
-export function collectorValues(replicas: number): Record<string, unknown> {
+export function collectorValues(replicas: number, proxy?: Record<string, unknown>): Record<string, unknown> {
   const port = OTEL_COLLECTOR.otlpGrpcPort;
   const disabled = { enabled: false };
   return {
@@ -54,6 +114,7 @@ export function collectorValues(replicas: number): Record<string, unknown> {
       capabilities: { drop: ["ALL"] },
     },
     resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+    ...(proxy ? { extraContainers: [proxy] } : {}),
     extraEnvs: [
       {
         name: CONNECTION_STRING_ENV,
@@ -107,6 +168,8 @@ export interface TracingArgs {
   workspaceId: pulumi.Input<string>;
   /** Collector replicas (a PodDisruptionBudget keeps one up from two on). */
   replicas: number;
+  /** The identity the ingestion proxy authenticates as (the kubelet identity): client id for IMDS, object id for the grant. */
+  ingestionIdentity: { clientId: pulumi.Input<string>; objectId: pulumi.Input<string> };
   /** Tags of the Azure resources. */
   tags: Record<string, string>;
   /** Kubernetes provider of the cluster. */
@@ -135,21 +198,30 @@ export class Tracing extends pulumi.ComponentResource {
         workspaceResourceId: args.workspaceId,
         ingestionMode: "LogAnalytics",
         // Entra ID ingestion only: the instrumentation key alone is not a credential. The collector's azuremonitor
-        // exporter sends the key only (open-telemetry/opentelemetry-collector-contrib#41004, Entra ID auth open):
-        // its exports are refused until they pass an Entra ID authenticating proxy (Azure/aad-auth-proxy) whose
-        // identity holds Monitoring Metrics Publisher on this component.
+        // exporter sends the key only (opentelemetry-collector-contrib#41004), so it exports through INGESTION_PROXY.
         disableLocalAuth: true,
         tags: args.tags,
       },
       { parent: this },
     );
+    const publisher = new authorization.RoleAssignment(
+      `${name}-ingestion-publisher`,
+      {
+        scope: insights.id,
+        principalId: args.ingestionIdentity.objectId,
+        principalType: "ServicePrincipal",
+        roleDefinitionId: pulumi.interpolate`/subscriptions/${authorization.getClientConfigOutput().subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${MONITORING_METRICS_PUBLISHER}`,
+      },
+      { parent: this },
+    );
+    const routed = insights.connectionString.apply(throughProxy);
     const k8sOpts = { parent: this, provider: args.provider };
     const secret = new k8s.core.v1.Secret(
       `${name}-connection-string`,
       {
         metadata: { name: CONNECTION_STRING_SECRET.name, namespace: OTEL_COLLECTOR.namespace },
         type: "Opaque",
-        stringData: { [CONNECTION_STRING_SECRET.key]: pulumi.secret(insights.connectionString) },
+        stringData: { [CONNECTION_STRING_SECRET.key]: pulumi.secret(routed.connectionString) },
       },
       { ...k8sOpts, dependsOn: args.dependsOn },
     );
@@ -159,9 +231,13 @@ export class Tracing extends pulumi.ComponentResource {
         ...chartSource(CHARTS.otelCollector),
         name: RELEASES.otelCollector,
         namespace: OTEL_COLLECTOR.namespace,
-        values: collectorValues(args.replicas),
+        values: collectorValues(
+          args.replicas,
+          ingestionProxyContainer(args.ingestionIdentity.clientId, pulumi.unsecret(routed.targetHost)),
+        ),
       },
-      { ...k8sOpts, dependsOn: [secret] },
+      // Role assignments take effect within minutes; the proxy retries its token until then.
+      { ...k8sOpts, dependsOn: [secret, publisher] },
     );
     this.appInsightsId = insights.id;
     this.registerOutputs({ appInsightsId: this.appInsightsId, release: this.release });

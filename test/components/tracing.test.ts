@@ -3,7 +3,14 @@ import { ofType, manifest, manifests, rendered } from "../support/estate";
 import { NAMESPACES, OTEL_COLLECTOR, RELEASES } from "../../lib/names";
 import { TRACING_COLLECTOR } from "../../components/mesh";
 import { CHARTS, isExactVersion } from "../../components/charts";
-import { CONNECTION_STRING_ENV, CONNECTION_STRING_SECRET } from "../../components/observability/tracing";
+import {
+  CONNECTION_STRING_ENV,
+  CONNECTION_STRING_SECRET,
+  INGESTION_PROXY,
+  MONITORING_METRICS_PUBLISHER,
+  throughProxy,
+} from "../../components/observability/tracing";
+import { clusterManifests, requireCharts } from "../support/cluster";
 import { unwrapSecrets } from "../../tools/outputs";
 
 async function collectorRelease(): Promise<Record<string, any>> {
@@ -103,5 +110,57 @@ describe("tracing", () => {
         `${ns} may send spans`,
       );
     }
+  });
+});
+
+describe("tracing: Entra ID ingestion through the authenticating proxy", () => {
+  // The connection string format Application Insights documents (azure-monitor/app/sdk-connection-string).
+  const documented =
+    "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/;LiveEndpoint=https://westeurope.livediagnostics.monitor.azure.com/";
+
+  it("the exporter posts to the proxy on loopback; the proxy targets the component's ingestion endpoint", () => {
+    const routed = throughProxy(documented);
+    assert.equal(routed.targetHost, "https://westeurope-5.in.applicationinsights.azure.com");
+    assert.match(
+      routed.connectionString,
+      new RegExp(`IngestionEndpoint=http://127\\.0\\.0\\.1:${INGESTION_PROXY.port}/`),
+    );
+    assert.match(routed.connectionString, /^InstrumentationKey=0{8}-/);
+    assert.match(routed.connectionString, /LiveEndpoint=https:\/\/westeurope\.livediagnostics/);
+    assert.throws(() => throughProxy("InstrumentationKey=x"), /no IngestionEndpoint/);
+  });
+
+  it("local auth is off, and the kubelet identity the proxy uses holds Monitoring Metrics Publisher on the component", async () => {
+    const run = await rendered("prod");
+    const [insights] = ofType(run, "azure-native:applicationinsights:Component");
+    assert.equal(insights.inputs.disableLocalAuth, true);
+    const grants = ofType(run, "azure-native:authorization:RoleAssignment").filter((r) =>
+      String(r.inputs.roleDefinitionId).endsWith(MONITORING_METRICS_PUBLISHER),
+    );
+    assert.equal(grants.length, 1);
+    const [cluster] = ofType(run, "azure-native:containerservice:ManagedCluster");
+    assert.ok(String(grants[0].inputs.scope).includes("/components/"), "scoped to the component");
+    assert.equal(grants[0].inputs.principalType, "ServicePrincipal");
+    assert.ok(cluster, "the cluster whose kubelet identity is granted");
+  });
+
+  it("the rendered collector pod runs the proxy beside the collector, with the kubelet identity's client id", async function () {
+    requireCharts(this);
+    const deployment = (await clusterManifests("prod", "Deployment")).find(
+      (d) => d.metadata.name === OTEL_COLLECTOR.service,
+    );
+    assert.ok(deployment, "the chart renders the collector Deployment");
+    const proxy = deployment.spec.template.spec.containers.find((c: any) => c.name === "aad-auth-proxy");
+    assert.ok(proxy, "the proxy container is in the collector pod");
+    const env = Object.fromEntries(proxy.env.map((e: any) => [e.name, e.value]));
+    assert.equal(env.IDENTITY_TYPE, "userAssigned");
+    assert.equal(env.LISTENING_PORT, String(INGESTION_PROXY.port));
+    assert.match(env.TARGET_HOST, /^https:\/\/.+\.in\.applicationinsights\.azure\.com$/);
+    assert.match(env.AAD_CLIENT_ID, /^[0-9a-f-]{36}$/);
+    const secret = manifest(await rendered("prod"), "Secret", CONNECTION_STRING_SECRET.name);
+    assert.match(
+      String(secret.stringData[CONNECTION_STRING_SECRET.key]),
+      new RegExp(`IngestionEndpoint=http://127\\.0\\.0\\.1:${INGESTION_PROXY.port}/`),
+    );
   });
 });
