@@ -295,7 +295,24 @@ export function loadStackSettings(): { settings: Settings; secrets: StackSecrets
   for (const [key, value] of Object.entries(projectKeys(pulumi.runtime.allConfig()))) {
     raw[key] = typeof value === "string" && /^[[{]/.test(value.trim()) ? JSON.parse(value) : value;
   }
-  const settings = parseSettings(raw, `stack ${pulumi.getStack()}`, { stack: pulumi.getStack() });
+  const stack = pulumi.getStack();
+  // The Node.js language host lists the stack's secret keys in PULUMI_CONFIG_SECRET_KEYS; a secret key
+  // missing from that list was set without --secret and sits in plain text in the stack file.
+  const listed = process.env.PULUMI_CONFIG_SECRET_KEYS;
+  if (listed !== undefined) {
+    const secretKeys = JSON.parse(listed) as string[];
+    const plain = SECRET_KEYS.filter((k) => k in raw && !secretKeys.includes(`${PROJECT}:${k}`));
+    if (plain.length > 0) {
+      throw new SettingsError(
+        `stack ${stack}`,
+        plain.map((k) => ({
+          path: k,
+          message: `is set in plain text; set it as a secret: ${setSecretCommand(k, stack)}`,
+        })),
+      );
+    }
+  }
+  const settings = parseSettings(raw, `stack ${stack}`, { stack });
   const config = new pulumi.Config(PROJECT);
   const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, config.getSecret(key)])) as StackSecrets;
   return { settings, secrets };

@@ -58,6 +58,8 @@ export function sdkModules(): string[] {
 interface Timing {
   wallSeconds: number;
   runSeconds: number;
+  /** CPU time of the process (user + system), module loading included: steadier than wall time on a busy machine. */
+  cpuSeconds: number;
   resources: number;
   peakRssMb?: number;
 }
@@ -77,12 +79,8 @@ function renderOnce(out: string, report: string, file?: string): Timing {
   const args = ["run", "--silent", "render", "--", "--stack", "prod", "--out", out];
   if (file) args.push("--config-file", file);
   const { seconds } = timed(npm(), args, { ...process.env, AIWP_BENCH_REPORT: report });
-  const r = JSON.parse(fs.readFileSync(report, "utf8")) as {
-    runSeconds: number;
-    resources: number;
-    peakRssMb: number;
-  };
-  return { wallSeconds: seconds, runSeconds: r.runSeconds, resources: r.resources, peakRssMb: r.peakRssMb };
+  const r = JSON.parse(fs.readFileSync(report, "utf8")) as Omit<Timing, "wallSeconds">;
+  return { ...r, wallSeconds: seconds };
 }
 
 function floorOnce(count: number, modules: string[]): Timing {
@@ -91,8 +89,11 @@ function floorOnce(count: number, modules: string[]): Timing {
     [path.join(ROOT, "tools", "run.js"), "floor", String(count), ...modules],
     process.env,
   );
-  const r = JSON.parse(stdout.trim().split("\n").pop() as string) as { runSeconds: number };
-  return { wallSeconds: seconds, runSeconds: r.runSeconds, resources: count };
+  const r = JSON.parse(stdout.trim().split("\n").pop() as string) as {
+    runSeconds: number;
+    cpuSeconds: number;
+  };
+  return { wallSeconds: seconds, runSeconds: r.runSeconds, cpuSeconds: r.cpuSeconds, resources: count };
 }
 
 const npm = () => (process.platform === "win32" ? "npm.cmd" : "npm");
@@ -132,6 +133,7 @@ export async function main(argv: string[]): Promise<number> {
         }
       }
       const [rw, fw] = [median(render.map((t) => t.wallSeconds)), median(floor.map((t) => t.wallSeconds))];
+      const [rc, fc] = [median(render.map((t) => t.cpuSeconds)), median(floor.map((t) => t.cpuSeconds))];
       rows.push([
         label,
         String(resources),
@@ -139,6 +141,9 @@ export async function main(argv: string[]): Promise<number> {
         median(render.map((t) => t.runSeconds)).toFixed(2),
         fw.toFixed(2),
         `${(rw / fw).toFixed(2)}x`,
+        rc.toFixed(2),
+        fc.toFixed(2),
+        `${(rc / fc).toFixed(2)}x`,
         median(render.map((t) => t.peakRssMb ?? 0)).toFixed(0),
         (resources / rw).toFixed(0),
       ]);
@@ -153,6 +158,9 @@ export async function main(argv: string[]): Promise<number> {
       "of it the run s",
       "floor s",
       "ratio",
+      "render CPU s",
+      "floor CPU s",
+      "CPU ratio",
       "peak RSS MB",
       "resources/s",
     ];
@@ -161,7 +169,8 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`  ${r.map((c, i) => c.padEnd(widths[i])).join("  ")}`.trimEnd());
     console.log(
       "  npm run render: the whole command as typed, npm included; the run: program, files and write, as render reports it;\n" +
-        `  floor: node with the program's ${modules.length} SDK modules making as many plain registrations under Pulumi's mocks`,
+        `  floor: node with the program's ${modules.length} SDK modules making as many plain registrations under Pulumi's mocks;\n` +
+        "  CPU: user + system time of the render's node process (npm's own excluded) and of the floor's",
     );
     return 0;
   } finally {
