@@ -3,7 +3,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { DIRECT_MODES } from "../../lib/flaggerTiming";
-import { DEFAULT_ENVIRONMENT, linearWeights, rolloutPlan, servicePlan } from "../../lib/rollout";
+import { REQUEST_WINDOW } from "../../components/observability/rules";
+import { durationSeconds } from "../../lib/duration";
+import {
+  ALERT_WINDOW_SECONDS,
+  DEFAULT_ENVIRONMENT,
+  linearWeights,
+  rolloutPlan,
+  servicePlan,
+} from "../../lib/rollout";
 import {
   effectiveAnalysis,
   parseSettings,
@@ -84,6 +92,10 @@ describe("lib/rollout", () => {
       assert.equal(plan.rollback.hard5xx, 15 + 15 + 60 + 2 * 60 + 10);
       assert.notEqual(plan.rollbackSeconds, 120);
     });
+  });
+
+  it("the model's alert window is the rate window of the recorded series the canary alerts read", () => {
+    assert.equal(durationSeconds(REQUEST_WINDOW), ALERT_WINDOW_SECONDS);
   });
 
   describe("every stack's plan from the model", () => {
