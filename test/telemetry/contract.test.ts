@@ -1,6 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import * as yaml from "js-yaml";
 import { dashboardExpressions, dashboards } from "../../components/observability/dashboards";
 import { PLATFORM_ALERTS, alertRules, ruleExpressions } from "../../components/observability/rules";
 import { alertGateQuery, latencyQuery, successRateQuery } from "../../components/metricTemplates";
@@ -10,9 +12,11 @@ import {
   EXPORTERS,
   openMetricsFloat,
   storedLabels,
+  seriesNotation as seriesNotationOf,
   storedSeries,
 } from "../../lib/telemetry";
 import { STACKS, rendered } from "../support/estate";
+import { requireTool, runTool } from "../support/tools";
 import { recordedLabels, selectorProblems, vectorSelectors } from "./selectors";
 
 /** Grafana's and Flagger's template variables replaced by values, so the query is plain PromQL. */
@@ -149,5 +153,49 @@ describe("telemetry contract: readers", () => {
         assert.ok(!scoped(r), `${name} must not reach the gate`);
       if (name.startsWith("Canary")) assert.ok(scoped(r), `${name} must carry the gate's scope label`);
     }
+  });
+
+  it("the alert gate, evaluated by promtool over ALERTS as Prometheus writes them, ignores SLO burns and counts canary alerts", async function () {
+    const promtool = requireTool(this, "promtool");
+    const run = await rendered("prod");
+    const ns = "ai-workflow-prod";
+    const rules = alertRules(run.config.settings)
+      .flatMap((g) => g.rules)
+      .filter(
+        (r) => "alert" in r && r.labels?.service === "api-gateway" && r.labels?.severity === "critical",
+      );
+    // ALERTS carries alertname, alertstate and the rule's labels (prometheus rules/alerting.go).
+    const alerts = (name: string) =>
+      rules
+        .filter((r) => "alert" in r && r.alert === name)
+        .map((r) => ({
+          series: seriesNotationOf("ALERTS", { alertname: name, alertstate: "firing", ...(r.labels ?? {}) }),
+          values: "1x10",
+        }));
+    const query = alertGateQuery()
+      .replace(/\{\{ target \}\}/g, "api-gateway")
+      .replace(/\{\{ namespace \}\}/g, ns);
+    const cases: [string, string[], number][] = [
+      ["nothing firing", [], 0],
+      ["the service's SLO fast burns firing", ["SLOAvailabilityFastBurn", "SLOLatencyFastBurn"], 0],
+      ["a past rollback", ["CanaryRolledBack"], 0],
+      ["SLO burns and the canary's 5xx alert", ["SLOAvailabilityFastBurn", "CanaryHighErrorRate"], 1],
+    ];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiwp-gate-"));
+    fs.writeFileSync(path.join(dir, "rules.yaml"), "groups: []\n");
+    const tests = cases.map(([name, firing, expected]) => ({
+      name: `alert gate with ${name}`,
+      interval: "1m",
+      input_series: firing.flatMap(alerts),
+      promql_expr_test: [{ expr: query, eval_time: "5m", exp_samples: [{ labels: "{}", value: expected }] }],
+    }));
+    for (const [name, firing] of cases)
+      for (const a of firing) assert.ok(alerts(a).length > 0, `${name}: a critical ${a} rule exists`);
+    fs.writeFileSync(
+      path.join(dir, "tests.yaml"),
+      yaml.dump({ rule_files: ["rules.yaml"], tests }, { lineWidth: -1 }),
+    );
+    const result = runTool(promtool, ["test", "rules", "tests.yaml"], dir);
+    assert.equal(result.status, 0, result.output);
   });
 });
