@@ -17,7 +17,13 @@ import {
 } from "../../lib/telemetry";
 import { STACKS, rendered } from "../support/estate";
 import { requireTool, runTool } from "../support/tools";
-import { recordedLabels, selectorProblems, vectorSelectors } from "./selectors";
+import {
+  recordedLabelSets,
+  recordedLabels,
+  recordedSelectorProblems,
+  selectorProblems,
+  vectorSelectors,
+} from "./selectors";
 
 /** Grafana's and Flagger's template variables replaced by values, so the query is plain PromQL. */
 function substitute(expr: string): string {
@@ -110,19 +116,34 @@ describe("telemetry contract: readers", () => {
     it(`every rule expression of ${stack} selects contract metrics or recorded series with labels that exist`, async () => {
       const groups = alertRules((await rendered(stack)).config.settings);
       const rec = recordedLabels(groups);
-      const problems = ruleExpressions(groups).flatMap((e) => selectorProblems(e, rec));
+      const sets = recordedLabelSets(groups);
+      const problems = ruleExpressions(groups).flatMap((e) => [
+        ...selectorProblems(e, rec),
+        ...recordedSelectorProblems(e, sets),
+      ]);
+      // The check sees a recorded series selected with a value no recording rule writes.
+      assert.match(
+        recordedSelectorProblems('service:istio_requests:rate1m{track="stable"}', sets).join(),
+        /no recording rule writes/,
+      );
       assert.deepEqual(problems, [], problems.join("\n"));
     });
 
     it(`every dashboard panel of ${stack} reads series that exist (no panel that can only be empty)`, async () => {
       const settings = (await rendered(stack)).config.settings;
-      const rec = recordedLabels(alertRules(settings));
+      const groups = alertRules(settings);
+      const rec = recordedLabels(groups);
+      const sets = recordedLabelSets(groups);
       for (const model of dashboards(settings)) {
         const panels = (model.json.panels ?? []) as { title?: string; targets?: { expr?: string }[] }[];
         for (const panel of panels) {
           for (const t of panel.targets ?? []) {
             if (!t.expr) continue;
-            const problems = selectorProblems(substitute(t.expr), rec);
+            const expr = substitute(t.expr).replace(
+              /ai-workflow-prod/g,
+              `ai-workflow-${settings.environment}`,
+            );
+            const problems = [...selectorProblems(expr, rec), ...recordedSelectorProblems(expr, sets)];
             assert.deepEqual(problems, [], `${model.uid} panel "${panel.title}": ${problems.join("; ")}`);
           }
         }

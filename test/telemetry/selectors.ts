@@ -75,14 +75,41 @@ function matchesValue(m: Matcher, value: string): boolean {
 /** Label names each recorded series carries: the `labels` its recording rules set. */
 export function recordedLabels(groups: RuleGroup[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
+  for (const [record, sets] of recordedLabelSets(groups)) {
+    const names = new Set<string>();
+    for (const set of sets) for (const k of Object.keys(set)) names.add(k);
+    out.set(record, names);
+  }
+  return out;
+}
+
+/** The label sets each recorded series is written with, one per recording rule. */
+export function recordedLabelSets(groups: RuleGroup[]): Map<string, Record<string, string>[]> {
+  const out = new Map<string, Record<string, string>[]>();
   for (const g of groups)
     for (const r of g.rules) {
       if (!("record" in r)) continue;
-      const set = out.get(r.record) ?? new Set<string>();
-      for (const k of Object.keys(r.labels ?? {})) set.add(k);
-      out.set(r.record, set);
+      out.set(r.record, [...(out.get(r.record) ?? []), { ...(r.labels ?? {}) }]);
     }
   return out;
+}
+
+/**
+ * Selectors on recorded series that no recording rule writes a matching series for (the label values as well
+ * as the names), given the rules' label sets.
+ */
+export function recordedSelectorProblems(
+  expr: string,
+  sets: Map<string, Record<string, string>[]>,
+): string[] {
+  const problems: string[] = [];
+  for (const sel of vectorSelectors(expr)) {
+    const written = sets.get(sel.metric);
+    if (!written) continue;
+    const hit = written.some((labels) => sel.matchers.every((m) => matchesValue(m, labels[m.label] ?? "")));
+    if (!hit) problems.push(`${sel.text}: no recording rule writes a ${sel.metric} series it selects`);
+  }
+  return problems;
 }
 
 /**
