@@ -192,6 +192,8 @@ describe("lib/flaggerTiming", () => {
         }).rollback[mode];
         const simulated = simulateRollback(mode, sim, scenario);
         assert.ok(simulated !== undefined, `${mode}: the simulation never rolled back`);
+        // The healthy canary passed every check before the fault: no rollback tick precedes the onset.
+        assert.ok(simulated >= sim.push, `${mode}: rolled back ${simulated} s after onset, before the fault`);
         assert.ok(
           simulated <= model + 1e-6,
           `${mode}: simulated ${simulated.toFixed(2)} s > model ${model} s`,

@@ -213,7 +213,8 @@ export function simulateRollback(mode: Mode, s: SimSettings, f: FaultScenario): 
       if (!on) activeAt = undefined;
       else {
         activeAt ??= t;
-        if (t - activeAt >= s.alertFor) return t;
+        // Prometheus keeps times in whole milliseconds: compare as it does, not with float residue.
+        if (Math.round((t - activeAt) * 1000) >= Math.round(s.alertFor * 1000)) return t;
       }
     }
     return Infinity;
