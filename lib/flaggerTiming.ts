@@ -172,7 +172,8 @@ export function rollbackSeconds(i: TimingInputs): {
   const tolerated5xx = 1 - i.successRatePercent / 100;
   const toleratedSlow = 1 - i.latencyQuantile;
   const hard5xx = detectionSeconds(i.metricWindowSeconds, i.scrapeSeconds, tolerated5xx);
-  // A slow request is observed when it completes: up to twice the P99 threshold later.
+  // A slow request is observed when it completes: up to twice the P99 threshold later. The canary's bucket
+  // series exist before the fault, so the second-sample rule is about one scrape conservative here.
   const latency =
     detectionSeconds(i.metricWindowSeconds, i.scrapeSeconds, toleratedSlow) +
     Math.ceil((2 * i.latencyP99Ms) / 1000);

@@ -261,6 +261,54 @@ describe("lib/flaggerTiming", () => {
       );
     });
 
+    it("prod's rollback bounds are nearly reached: over random phases the simulation comes within 20% of the model in every mode", () => {
+      // Prod: 15s tick, threshold 3, 1m window, 10s mesh scrape, 15s evaluation, 60 s deadline.
+      const sim: SimSettings = {
+        interval: 15,
+        threshold: 3,
+        window: 60,
+        successRatePercent: 95,
+        latencyP95Ms: 500,
+        latencyP99Ms: 1000,
+        minRequests: 100,
+        scrape: 10,
+        evaluation: 15,
+        alertWindow: 60,
+        alertFor: 120,
+        alertMargin: 0.02,
+        progressDeadline: 60,
+        probe: { period: 5, failureThreshold: 3, timeout: 2 },
+        push: 10,
+      };
+      const model = rolloutTiming({
+        ...audited,
+        intervalSeconds: 15,
+        threshold: 3,
+        scrapeSeconds: 10,
+        evaluationSeconds: 15,
+        progressDeadlineSeconds: 60,
+      }).rollback;
+      const scenarios = fc.sample(scenarioArb, { numRuns: 300, seed: 42 });
+      for (const mode of ["hard5xx", "latency", "unready", "alertGate"] as const) {
+        const worst = Math.max(
+          ...scenarios.map((sc) =>
+            simulateRollback(mode, sim, {
+              ...sc,
+              onset: 70 + sc.onsetExtra,
+              priorFailures: 0,
+              rps: 20 + sc.rps,
+            })!,
+          ),
+        );
+        assert.ok(worst <= model[mode], `${mode}: ${worst} > ${model[mode]}`);
+        // Latency is the loosest: its bucket series exist before the fault, the model still counts a second sample.
+        assert.ok(
+          worst >= 0.8 * model[mode],
+          `${mode}: the worst simulated ${worst.toFixed(1)} s is far below ${model[mode]} s`,
+        );
+      }
+    });
+
     it("the worst case is reached: with the tick just after apply and slow pods the simulation meets the model exactly", () => {
       const g = { interval: 60, weights: [5, 25, 50], podReady: 60 };
       const sim = simulateRelease(
