@@ -143,9 +143,11 @@ export function readStackConfig(stack: string, file?: string, options: ReadOptio
       {
         path: "config",
         message:
-          config === undefined || config === null
-            ? `is missing: a stack file keeps its settings under config:${unknownTop.length ? ` (found ${unknownTop.join(", ")}; ${unknownTop.length === 1 ? `rename ${unknownTop[0]}: to config:` : "did you mean config?"})` : ""}`
-            : "must be a mapping of aiwp-estate:<key> settings",
+          config === null
+            ? "is empty: list the stack's aiwp-estate:<key> settings under it"
+            : config === undefined
+              ? `is missing: a stack file keeps its settings under config:${unknownTop.length ? ` (found ${unknownTop.join(", ")}; ${unknownTop.length === 1 ? `rename ${unknownTop[0]}: to config:` : "did you mean config?"})` : ""}`
+              : "must be a mapping of aiwp-estate:<key> settings",
       },
     ]);
   }

@@ -299,6 +299,21 @@ const CASES: Case[] = [
     text: edited((c) => (key(c, "services")["auth-service"] = { canary: { stepWeight: 10 } })),
     expect: [/services\.auth-service\.canary\.stepWeight: not allowed with strategy blueGreen/],
   },
+  {
+    name: "config: with nothing under it",
+    text: "config:\n",
+    expect: [/config: is empty/],
+  },
+  {
+    name: "location: 123 (a number)",
+    text: edited((c) => (c["aiwp-estate:location"] = 123)),
+    expect: [/location: must be a string but YAML read a number: quote it/],
+  },
+  {
+    name: "a service set to nothing",
+    text: PROD.replace(/( {4}api-gateway:\n) {6}tag: "[^"]+"\n/, "$1"),
+    expect: [/services\.api-gateway: .*expected object, received null/],
+  },
 ];
 
 /** Runs render in-process, capturing its output. */
