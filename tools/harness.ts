@@ -7,7 +7,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import { deserializeProperties, serializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 import { closest, resembles } from "../lib/suggest";
 import {
@@ -251,46 +251,57 @@ export function readStackConfig(stack: string, file?: string, options: ReadOptio
   return { stack, file: configFile, flat, secretKeys, placeholders, absentSecrets, settings };
 }
 
-/** A mock monitor that also records each registration with its parent, in arrival order. */
+/**
+ * A mock monitor that also records each registration with its parent, in arrival order. Its
+ * registerResource is MockMonitor's (Pulumi sdk/nodejs/runtime/mocks.ts, SDK 3.270.0) with one saving: the
+ * response hands the SDK the serialized state itself instead of a protobuf Struct, which the SDK would
+ * only turn back into the same object (runtime/resource.ts resolveOutputs -> rpc.ts deserializeProperties
+ * calls nothing but `toJavaScript()` on it). Inputs are deserialized once, for the mocks and the record.
+ */
 class RecordingMonitor extends MockMonitor {
   readonly registrations: Registration[] = [];
-  private pending: Registration | undefined;
-
-  constructor(base: pulumi.runtime.Mocks) {
-    // The inputs MockMonitor deserializes for the mocks are the ones recorded: deserialized once.
-    const recorder = { monitor: undefined as RecordingMonitor | undefined };
-    super({
-      call: (args) => base.call(args),
-      newResource: (args) => {
-        const pending = recorder.monitor?.pending;
-        if (pending) pending.inputs = args.inputs as Record<string, unknown>;
-        return base.newResource(args);
-      },
-    });
-    recorder.monitor = this;
-  }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async registerResource(req: any, callback: (err: unknown, resp: unknown) => void): Promise<void> {
-    const parent: string = req.getParent();
-    const newUrn = (this as unknown as { newUrn(p: string, t: string, n: string): string }).newUrn;
-    const registration: Registration = {
-      urn: newUrn.call(this, parent, req.getType(), req.getName()),
-      type: req.getType(),
-      name: req.getName(),
-      parent: parent || null,
-      inputs: {},
+    const self = this as unknown as {
+      newUrn(p: string, t: string, n: string): string;
+      transformCallbacks: Map<string, unknown>;
+      resources: Map<string, { urn: string; id: string | null; state: unknown }>;
+      mocks: pulumi.runtime.Mocks;
     };
-    this.registrations.push(registration);
-    // MockMonitor.registerResource calls mocks.newResource before its first await (Pulumi
-    // sdk/nodejs/runtime/mocks.ts), so `pending` names this registration when the inputs arrive.
-    this.pending = registration;
-    const done = super.registerResource(req, callback);
-    this.pending = undefined;
-    if (Object.keys(registration.inputs).length === 0 && req.getObject()) {
-      registration.inputs = deserializeProperties(req.getObject());
+    const parent: string = req.getParent();
+    const type: string = req.getType();
+    const name: string = req.getName();
+    const urn = self.newUrn(parent, type, name);
+    const inputs = deserializeProperties(req.getObject());
+    this.registrations.push({ urn, type, name, parent: parent || null, inputs });
+    try {
+      const transforms = req
+        .getTransformsList()
+        .map((cb: { getToken(): string }) => self.transformCallbacks.get(cb.getToken()))
+        .filter((t: unknown) => t !== undefined);
+      const result = await self.mocks.newResource({
+        type,
+        name,
+        inputs,
+        provider: req.getProvider(),
+        custom: req.getCustom(),
+        id: req.getImportid(),
+        transforms,
+      } as pulumi.runtime.MockResourceArgs);
+      const state = await serializeProperties("", result.state);
+      self.resources.set(urn, { urn, id: result.id ?? null, state });
+      callback(null, {
+        getUrn: () => urn,
+        getId: () => result.id || "",
+        getObject: () => ({ toJavaScript: () => state }),
+        getPropertydependenciesMap: () => undefined,
+        getResult: () => 0, // pulumirpc.Result.SUCCESS
+        getUnknown: () => false,
+      });
+    } catch (err) {
+      callback(err, undefined);
     }
-    return done;
   }
 }
 
