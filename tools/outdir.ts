@@ -230,6 +230,8 @@ function swapIn(staging: string, dir: string, root: string, cwd: string): void {
   }
 }
 
+const WRITE_BATCH = 16;
+
 export interface WriteOptions {
   /** Stack name recorded in the marker. */
   stack: string;
@@ -253,16 +255,19 @@ export async function writeRender(
   transient.add(staging);
   writing = true;
   try {
-    const made = new Set<string>();
-    for (const [relative, content] of files) {
-      const file = path.join(staging, relative);
-      const parent = path.dirname(file);
-      if (!made.has(parent)) {
-        await fs.promises.mkdir(parent, { recursive: true });
-        made.add(parent);
-      }
-      await fs.promises.writeFile(file, content);
-      if (interrupted) break;
+    for (const parent of new Set(
+      [...files.keys()].map((relative) => path.dirname(path.join(staging, relative))),
+    )) {
+      fs.mkdirSync(parent, { recursive: true });
+    }
+    // Several files in flight at a time; a signal is honoured between batches.
+    const entries = [...files];
+    for (let i = 0; i < entries.length && !interrupted; i += WRITE_BATCH) {
+      await Promise.all(
+        entries
+          .slice(i, i + WRITE_BATCH)
+          .map(([relative, content]) => fs.promises.writeFile(path.join(staging, relative), content)),
+      );
     }
     if (!interrupted) {
       fs.writeFileSync(path.join(staging, MARKER), markerOf(options.stack, files));
