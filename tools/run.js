@@ -83,6 +83,12 @@ if (!tool || !/^[a-z]+$/.test(tool) || !fs.existsSync(path.join(ROOT, "tools", `
   process.exit(1);
 }
 build();
+// Node.js 22.1+ keeps the compiled code of every module between runs (node:module enableCompileCache);
+// older Node.js has no such cache and skips this.
+const nodeModule = require("node:module");
+if (typeof nodeModule.enableCompileCache === "function") {
+  nodeModule.enableCompileCache(path.join(ROOT, "node_modules", ".cache", "node-compile-cache"));
+}
 const mod = require(path.join(CACHE, "tools", `${tool}.js`));
 Promise.resolve(mod.main(args)).then(
   (code) => process.exit(typeof code === "number" ? code : 0),
