@@ -207,7 +207,7 @@ export = async () => {
   });
   const holdGate = holdsInUse(settings.services, settings.delivery);
   // The load tester's OAuth client: its id from settings, its secret from the Pulumi secret loadTestClientSecret.
-  const loadTestSecret = (secrets as Record<string, (typeof secrets)[keyof typeof secrets]>).loadTestClientSecret;
+  const loadTestSecret = secrets.loadTestClientSecret;
   const tokenClientId = settings.delivery.loadTest.tokenClientId;
   const delivery = new Delivery(`${prefix}-delivery`, {
     flaggerReplicas: settings.environment === "prod" || settings.environment === "dr" ? 2 : 1,

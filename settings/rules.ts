@@ -8,6 +8,7 @@ import { durationSeconds } from "../lib/duration";
 import { DIRECT_MODES } from "../lib/flaggerTiming";
 import { linearWeights, servicePlan } from "../lib/rollout";
 import type { CanarySettings, ServiceSettings, Settings } from "./schema";
+import { authenticatedSmokePath } from "./secrets";
 
 export interface RuleIssue {
   path: string;
@@ -290,6 +291,14 @@ function deliveryRules(s: Settings): RuleIssue[] {
   const budget = s.delivery.canary.maxRollbackSeconds;
   const issues = analysisIssues("delivery.canary", s.delivery.canary);
   if (issues.length > 0) return issues;
+  const authenticated = authenticatedSmokePath(s);
+  if (authenticated && !s.delivery.loadTest.tokenClientId) {
+    // Without a token, `curl -f` on that path fails every acceptance check and rolls every release back.
+    issues.push({
+      path: "delivery.loadTest.tokenClientId",
+      message: `is required: ${authenticated} is true, so the load tester needs its app registration's client id (and the secret loadTestClientSecret) to get a bearer token`,
+    });
+  }
   for (const [name, svc] of Object.entries(s.services)) {
     issues.push(...serviceDeliveryIssues(name, svc, s.delivery.canary, s.observability, budget));
     if (svc.strategy !== "rolling") issues.push(...minRequestIssues(name, svc, s.delivery));

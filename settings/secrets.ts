@@ -14,6 +14,20 @@ export interface SecretSpec {
   requiredBy: (settings: Settings) => string | undefined;
 }
 
+/**
+ * The first smoke path that the load tester must call with a bearer token (`services.<name>.smokePaths[i].auth`
+ * of a canaried service, while the acceptance or load test runs), or undefined when none needs one.
+ */
+export function authenticatedSmokePath(s: Settings): string | undefined {
+  if (!s.delivery.acceptanceTest.enabled && !s.delivery.loadTest.enabled) return undefined;
+  for (const [name, svc] of Object.entries(s.services)) {
+    if (svc.strategy === "rolling") continue;
+    const i = (svc.smokePaths ?? []).findIndex((p) => p.auth);
+    if (i >= 0) return `services.${name}.smokePaths[${i}].auth`;
+  }
+  return undefined;
+}
+
 export const SECRETS: SecretSpec[] = [
   {
     key: "grafanaAdminPassword",
@@ -86,6 +100,16 @@ export const SECRETS: SecretSpec[] = [
         : undefined,
   },
 ];
+
+SECRETS.push({
+  key: "loadTestClientSecret",
+  kind: "password",
+  description: "Client secret of the load tester's app registration (bearer token of authenticated smoke paths)",
+  requiredBy: (s) => {
+    const path = authenticatedSmokePath(s);
+    return path ? `${path} is true` : undefined;
+  },
+});
 
 export const SECRET_KEYS = SECRETS.map((s) => s.key);
 

@@ -4,16 +4,14 @@
  * who deploy hold AKS RBAC Cluster Admin on the cluster. Bad matrix input is rejected naming the key.
  */
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { Access } from "../../components/access";
 import { ACCESS_ROLES, matrixGrants, type AccessEntry, type AccessRole } from "../../lib/access";
-import { parseSettings, PROJECT, projectKeys, SECRET_KEYS, SettingsError } from "../../settings";
+import { parseSettings, PROJECT, SettingsError } from "../../settings";
 import { MOCK_SUBSCRIPTION, mockGuid, mocks } from "../../tools/mocks";
 import type { ProgramRun } from "../../tools/harness";
 import { ofType, rendered, STACKS } from "../support/estate";
+import { stackValues } from "../support/settings";
 
 /** Built-in role GUIDs (learn.microsoft.com/azure/role-based-access-control/built-in-roles), named. */
 const ROLE_BY_GUID: Record<string, AccessRole> = {
@@ -212,15 +210,6 @@ describe("access grants: declaration order", () => {
     assert.deepEqual(deps("azure-native:authorization:RoleAssignment"), [["probe-b-kv-secrets-user", []]]);
   });
 });
-
-/** A stack file's project keys, secrets present but opaque. */
-function stackValues(stack: string): Record<string, any> {
-  const file = path.resolve(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
-  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
-  const values = structuredClone(projectKeys(doc.config)) as Record<string, any>;
-  for (const key of SECRET_KEYS) values[key] ??= { secure: "AAABAJ2g5xQ=" };
-  return values;
-}
 
 function rejected(stack: string, edit: (c: Record<string, any>) => void, key: string, rule: RegExp): void {
   const values = stackValues(stack);

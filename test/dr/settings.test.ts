@@ -3,30 +3,9 @@
  * of the primary region is rejected with the key and the rule, before the program declares anything.
  */
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import * as yaml from "js-yaml";
-import { parseSettings, projectKeys, SECRET_KEYS, SettingsError, type Settings } from "../../settings";
+import { SettingsError } from "../../settings";
+import { parseStack as parse } from "../support/settings";
 import { renderWith } from "../support/estate";
-
-function stackValues(stack: string): Record<string, any> {
-  const file = path.resolve(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
-  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
-  const values = structuredClone(projectKeys(doc.config)) as Record<string, any>;
-  for (const key of SECRET_KEYS) values[key] ??= { secure: "AAABAJ2g5xQ=" };
-  return values;
-}
-
-function parse(stack: string, edit: (c: Record<string, any>) => void = () => {}): Settings | SettingsError {
-  const values = stackValues(stack);
-  edit(values);
-  try {
-    return parseSettings(values, `Pulumi.${stack}.yaml`);
-  } catch (e) {
-    if (e instanceof SettingsError) return e;
-    throw e;
-  }
-}
 
 function rejected(stack: string, edit: (c: Record<string, any>) => void, key: string, rule: RegExp): void {
   const result = parse(stack, edit);

@@ -1,8 +1,6 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import * as yaml from "js-yaml";
 import { DIRECT_MODES } from "../../lib/flaggerTiming";
+import { stackValues } from "../support/settings";
 import { REQUEST_WINDOW } from "../../components/observability/rules";
 import { durationSeconds } from "../../lib/duration";
 import {
@@ -12,25 +10,9 @@ import {
   rolloutPlan,
   servicePlan,
 } from "../../lib/rollout";
-import {
-  effectiveAnalysis,
-  parseSettings,
-  projectKeys,
-  SECRET_KEYS,
-  SettingsError,
-  type Settings,
-} from "../../settings";
+import { effectiveAnalysis, parseSettings, SettingsError, type Settings } from "../../settings";
 
 const STACKS = ["dev", "staging", "prod", "dr"] as const;
-
-/** A stack file's project keys, with every secret present as `pulumi config set --secret` leaves it. */
-function stackValues(stack: string): Record<string, any> {
-  const file = path.resolve(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
-  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
-  const values = structuredClone(projectKeys(doc.config)) as Record<string, any>;
-  for (const key of SECRET_KEYS) values[key] ??= { secure: "AAABAJ2g5xQ=" };
-  return values;
-}
 
 function plans(settings: Settings) {
   return Object.entries(settings.services).map(([name, svc]) => ({

@@ -1,31 +1,11 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import * as yaml from "js-yaml";
-import { parseSettings, projectKeys, SECRET_KEYS, SettingsError, type Settings } from "../../settings";
+import { SettingsError, type Settings } from "../../settings";
 import { analysisIssues } from "../../settings/rules";
+import { parseStack } from "../support/settings";
 
-/** The project keys of a stack file, secrets as present-but-opaque values. */
-function stackValues(stack: string): Record<string, any> {
-  const file = path.resolve(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
-  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
-  const values = structuredClone(projectKeys(doc.config)) as Record<string, any>;
-  // As `pulumi config set --secret` would have set them: present, opaque.
-  for (const key of SECRET_KEYS) values[key] ??= { secure: "AAABAJ2g5xQ=" };
-  return values;
-}
-
-/** Parses prod's config after `edit`; returns the settings or the SettingsError. */
-function parseEdited(edit: (c: Record<string, any>) => void, stack = "prod"): Settings | SettingsError {
-  const values = stackValues(stack);
-  edit(values);
-  try {
-    return parseSettings(values, `Pulumi.${stack}.yaml`);
-  } catch (e) {
-    if (e instanceof SettingsError) return e;
-    throw e;
-  }
-}
+/** Parses a stack's config (prod by default) after `edit`; returns the settings or the SettingsError. */
+const parseEdited = (edit: (c: Record<string, any>) => void, stack = "prod"): Settings | SettingsError =>
+  parseStack(stack, edit);
 
 /** Asserts that the edit is rejected with an issue on `key` whose message matches `rule`. */
 function assertRejected(
@@ -336,6 +316,39 @@ describe("settings", () => {
         /required because observability\.receivers\.pagerduty\.enabled is true.*pulumi config set --secret --stack <stack> pagerdutyRoutingKey/,
       );
       assertRejected((c) => delete c.grafanaAdminPassword, "grafanaAdminPassword", /every stack needs it/);
+    });
+    it("requires the load tester's client while a smoke path needs a bearer token", () => {
+      assertRejected(
+        (c) => delete c.delivery.loadTest.tokenClientId,
+        "delivery.loadTest.tokenClientId",
+        /services\.[a-z-]+\.smokePaths\[\d+\]\.auth is true/,
+      );
+      assertRejected(
+        (c) => delete c.loadTestClientSecret,
+        "loadTestClientSecret",
+        /required because services\.[a-z-]+\.smokePaths\[\d+\]\.auth is true/,
+      );
+      // Neither is needed when no webhook calls the smoke paths.
+      assertAccepted((c) => {
+        delete c.delivery.loadTest.tokenClientId;
+        delete c.loadTestClientSecret;
+        c.delivery.loadTest.enabled = false;
+        c.delivery.acceptanceTest = { enabled: false };
+      });
+    });
+    it("a replica of another region's server must name that region's PostgreSQL subnet", () => {
+      assertRejected(
+        (c) => delete c.network.peerPostgresSubnets,
+        "network.peerPostgresSubnets",
+        /replicates over 5432 through the peering/,
+        "dr",
+      );
+      assertRejected(
+        (c) => (c.network.peerPostgresSubnets = ["10.1.18.0/24"]),
+        "network.peerPostgresSubnets[0]",
+        /must not overlap network\.addressSpace 10\.1\.0\.0\/16/,
+        "dr",
+      );
     });
   });
 });
