@@ -104,7 +104,8 @@ export const SECRETS: SecretSpec[] = [
 SECRETS.push({
   key: "loadTestClientSecret",
   kind: "password",
-  description: "Client secret of the load tester's app registration (bearer token of authenticated smoke paths)",
+  description:
+    "Client secret of the load tester's app registration (bearer token of authenticated smoke paths)",
   requiredBy: (s) => {
     const path = authenticatedSmokePath(s);
     return path ? `${path} is true` : undefined;
