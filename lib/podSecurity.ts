@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- pod templates are untyped YAML, and every field is read defensively */
 /**
  * Pod Security Standards as the Pod Security Admission controller enforces them (kubernetes.io/docs/concepts/
  * security/pod-security-standards, policy version "latest" as of Kubernetes 1.33): which controls of the
