@@ -81,6 +81,7 @@ export = async () => {
     ingressSubnetId: network.subnetIds.ingress,
     logAnalyticsWorkspaceId: logs.workspaceId,
     egressIp: network.egressIp,
+    egressIpId: network.egressIpId,
     deployerObjectId: client.objectId,
     tenantId: client.tenantId,
     tags,

@@ -101,8 +101,7 @@ export function containerInsightsRuleName(location: string, cluster: string): st
 
 /** The API server's authorized ranges: the operators' ranges plus the cluster's own egress address. */
 export function authorizedRanges(operatorRanges: string[], egressIp: string): string[] {
-  if (!egressIp)
-    throw new Error("the NAT gateway's egress address is unknown: it must join the authorized ranges");
+  if (!egressIp) throw new Error("the nodes' egress address is unknown: it must join the authorized ranges");
   const own = `${egressIp}/32`;
   return operatorRanges.includes(own) ? [...operatorRanges] : [...operatorRanges, own];
 }
@@ -118,14 +117,16 @@ export interface ClusterArgs {
   settings: ClusterSettings;
   /** The stack's network settings (pod/service CIDRs, DNS service address). */
   network: NetworkSettings;
-  /** Subnet of the nodes (with the NAT gateway). */
+  /** Subnet of the nodes. */
   nodeSubnetId: pulumi.Input<string>;
   /** Subnet of the internal load balancer and the Private Link Service (the cloud provider writes to it). */
   ingressSubnetId: pulumi.Input<string>;
   /** Log Analytics workspace for Container Insights and Defender. */
   logAnalyticsWorkspaceId: pulumi.Input<string>;
-  /** The NAT gateway's public address: nodes reach the public API server from it, so it joins the authorized ranges. */
+  /** The nodes' egress address: nodes reach the public API server from it, so it joins the authorized ranges. */
   egressIp: pulumi.Input<string>;
+  /** ARM id of that address, the outbound IP of the cluster's Standard load balancer (zone-redundant when zoned). */
+  egressIpId: pulumi.Input<string>;
   /** Object id of the identity running `pulumi up` (getClientConfig objectId): granted RBAC Cluster Admin. */
   deployerObjectId: pulumi.Input<string>;
   /** Entra ID tenant of the cluster. */
@@ -135,8 +136,8 @@ export interface ClusterArgs {
 }
 
 /**
- * The AKS cluster: Entra ID with Azure RBAC and no local accounts, Azure CNI overlay with Cilium, NAT gateway
- * egress, OIDC issuer and workload identity, managed KEDA/VPA, planned maintenance, Container Insights.
+ * The AKS cluster: Entra ID with Azure RBAC and no local accounts, Azure CNI overlay with Cilium, zone-redundant
+ * load balancer egress, OIDC issuer and workload identity, managed KEDA/VPA, planned maintenance, Container Insights.
  * The system pool is inline (AKS needs one at creation); user pools are separate AgentPool resources.
  */
 export class Cluster extends pulumi.ComponentResource {
@@ -175,9 +176,12 @@ export class Cluster extends pulumi.ComponentResource {
     );
     const subscriptionId = authorization.getClientConfigOutput({ parent: this }).subscriptionId;
     const networkContributor = subscriptionId.apply((sub) => roleDefinitionId(sub, ROLES.networkContributor));
+    // The subnets, and the outbound address the cluster's load balancer takes (a bring-your-own outbound IP needs
+    // the cluster identity's rights on it: aks/egress, "Provide your own outbound public IPs").
     const subnetGrants = [
       ["nodes", args.nodeSubnetId],
       ["ingress", args.ingressSubnetId],
+      ["egress-ip", args.egressIpId],
     ].map(
       ([label, scope]) =>
         new authorization.RoleAssignment(
@@ -234,11 +238,17 @@ export class Cluster extends pulumi.ComponentResource {
           serviceCidr: args.network.serviceCidr,
           dnsServiceIP: args.network.dnsServiceIp,
           loadBalancerSku: "standard",
-          outboundType: "userAssignedNATGateway",
+          // Egress through the Standard load balancer's outbound rule on the network's zone-redundant address; SNAT
+          // ports are allocated by Azure from the backend pool's size (allocatedOutboundPorts 0).
+          outboundType: "loadBalancer",
+          loadBalancerProfile: {
+            outboundIPs: { publicIPs: [{ id: args.egressIpId }] },
+            idleTimeoutInMinutes: args.network.natIdleTimeoutMinutes,
+          },
         },
-        // With a NAT gateway as outbound type, nodes and konnectivity reach the public API server from the NAT
-        // address, which AKS does not allow by itself (only a Standard load balancer's outbound IP is):
-        // azure-aks-docs api-server-authorized-ip-ranges.md, "add the cluster egress IP address".
+        // Nodes and konnectivity reach the public API server from the egress address. AKS allows a Standard load
+        // balancer's outbound IPs by itself (azure-aks-docs api-server-authorized-ip-ranges.md); the address is
+        // listed explicitly all the same, so the allow-list stays right if the outbound type changes.
         apiServerAccessProfile: api.privateCluster
           ? { enablePrivateCluster: true }
           : {

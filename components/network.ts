@@ -68,15 +68,19 @@ export interface NetworkArgs {
   location: string;
   /** The stack's network settings (address space, subnets, pod/service CIDRs, NAT idle timeout). */
   settings: NetworkSettings;
-  /** Availability zones of the stack; the NAT gateway and its address are zonal outside dev. Empty: no zones. */
+  /**
+   * Availability zones of the stack: the nodes' egress address spans all of them (zone-redundant); the PostgreSQL
+   * subnet's NAT gateway is zonal in the first. Empty: no zones.
+   */
   zones: string[];
   /** Tags of every resource. */
   tags: Record<string, string>;
 }
 
 /**
- * The stack's VNet: one subnet per role, one deny-by-default NSG per subnet, egress through a NAT gateway on
- * the node subnet (no default outbound access anywhere), and the private DNS zones the endpoints register in.
+ * The stack's VNet: one subnet per role, one deny-by-default NSG per subnet, the nodes' zone-redundant egress
+ * address (the cluster load balancer's outbound IP) and PostgreSQL's NAT gateway (no default outbound access
+ * anywhere), and the private DNS zones the endpoints register in.
  */
 export class Network extends pulumi.ComponentResource {
   public readonly vnet: network.VirtualNetwork;
@@ -90,9 +94,12 @@ export class Network extends pulumi.ComponentResource {
   public readonly nsgs: Record<SubnetRole, network.NetworkSecurityGroup>;
   /** Private DNS zone ids by service. */
   public readonly privateDnsZoneIds: Record<PrivateZone, pulumi.Output<string>>;
+  /** NAT gateway of the PostgreSQL subnet (its Entra ID calls). */
   public readonly natGatewayId: pulumi.Output<string>;
-  /** The egress address of the cluster (allow-list it at third parties). */
+  /** The egress address of the cluster's nodes (allow-list it at third parties). */
   public readonly egressIp: pulumi.Output<string>;
+  /** ARM id of that address: the outbound IP of the cluster's Standard load balancer. */
+  public readonly egressIpId: pulumi.Output<string>;
   public readonly vnetId: pulumi.Output<string>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -112,7 +119,29 @@ export class Network extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // The nodes leave through the AKS Standard load balancer's outbound rule on this address. A Standard public IP
+    // listed in every zone is zone-redundant, and so is a load balancer frontend on it: it keeps serving through
+    // the loss of a zone (load-balancer/load-balancer-standard-availability-zones). A Standard NAT gateway can be
+    // zonal only (nat-gateway/nat-availability-zones), so a single one would take every node's egress, and its path
+    // to the API server, down with its zone.
     const egressIp = new network.PublicIPAddress(
+      `${name}-egress-ip`,
+      {
+        resourceGroupName,
+        location,
+        publicIpAddressName: `pip-${args.prefix}-egress`,
+        sku: { name: "Standard", tier: "Regional" },
+        publicIPAllocationMethod: "Static",
+        publicIPAddressVersion: "IPv4",
+        zones: args.zones.length > 0 ? [...args.zones] : undefined,
+        tags,
+      },
+      { parent: this },
+    );
+    // PostgreSQL's delegated subnet cannot use the cluster's load balancer: its Entra ID calls leave through a NAT
+    // gateway, zonal in the first zone (Flexible Server's HA standby in another zone keeps serving password logins
+    // and data through a loss of that zone, not Entra ID sign-ins).
+    const natIp = new network.PublicIPAddress(
       `${name}-nat-ip`,
       {
         resourceGroupName,
@@ -135,7 +164,7 @@ export class Network extends pulumi.ComponentResource {
         natGatewayName: `ng-${args.prefix}`,
         sku: { name: "Standard" },
         idleTimeoutInMinutes: settings.natIdleTimeoutMinutes,
-        publicIpAddresses: [{ id: egressIp.id }],
+        publicIpAddresses: [{ id: natIp.id }],
         zones: zonal,
         tags,
       },
@@ -170,8 +199,9 @@ export class Network extends pulumi.ComponentResource {
           addressPrefix: settings.subnets[role],
           networkSecurityGroup: { id: nsg.id },
           defaultOutboundAccess: false,
-          // Nodes leave through the NAT gateway; so does PostgreSQL, whose Entra ID authentication calls Entra ID.
-          natGateway: role === "aksNodes" || role === "postgres" ? { id: nat.id } : undefined,
+          // Nodes leave through the cluster's load balancer (egressIp); PostgreSQL, whose Entra ID authentication
+          // calls Entra ID, through the NAT gateway.
+          natGateway: role === "postgres" ? { id: nat.id } : undefined,
           // Flexible Server archives WAL to Azure Storage: keep that path on the Azure backbone.
           serviceEndpoints: role === "postgres" ? [{ service: "Microsoft.Storage" }] : undefined,
           delegations:
@@ -223,6 +253,7 @@ export class Network extends pulumi.ComponentResource {
     >;
     this.natGatewayId = nat.id;
     this.egressIp = egressIp.ipAddress.apply((ip) => ip ?? "");
+    this.egressIpId = egressIp.id;
     this.vnetId = this.vnet.id;
     this.registerOutputs({
       subnetIds: this.subnetIds,
@@ -230,6 +261,7 @@ export class Network extends pulumi.ComponentResource {
       privateDnsZoneIds: this.privateDnsZoneIds,
       natGatewayId: this.natGatewayId,
       egressIp: this.egressIp,
+      egressIpId: this.egressIpId,
       vnetId: this.vnetId,
     });
   }

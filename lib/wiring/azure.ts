@@ -2,7 +2,7 @@
  * The Azure side of the wiring contract: which addresses of a stack's VNet must reach which others, on which
  * ports, and which must never. The subnets' NSG rules are derived from the required flows
  * (`nsgRulesFor`), and `verifyFlow` evaluates every flow through the NSGs as Azure does (lib/nsg.ts), plus
- * the egress path (NAT gateway or service endpoint) and the API server's authorized ranges for flows that
+ * the egress path (load balancer outbound rule, NAT gateway or service endpoint) and the API server's authorized ranges for flows that
  * leave the VNet.
  *
  * Facts the table rests on:
@@ -212,7 +212,7 @@ export const AZURE_FLOWS: FlowTable<AzureEndpoint> = {
       to: { kind: "apiServer" },
       ports: [443],
       protocol: "TCP",
-      why: "Kubelet and konnectivity reach the public API server from the NAT gateway's address.",
+      why: "Kubelet and konnectivity reach the public API server from the egress address.",
     },
     {
       id: "nodes-to-internet-https",
@@ -220,7 +220,7 @@ export const AZURE_FLOWS: FlowTable<AzureEndpoint> = {
       to: { kind: "internet" },
       ports: [443],
       protocol: "TCP",
-      why: "AKS required outbound: mcr.microsoft.com, Entra ID, packages (through the NAT gateway).",
+      why: "AKS required outbound: mcr.microsoft.com, Entra ID, packages (the cluster load balancer's outbound rule).",
     },
   ],
   forbidden: [
@@ -538,12 +538,19 @@ export function nsgRulesFor(
 /** What the verifier knows of a stack's network, as declared (from settings or from the rendered resources). */
 export interface AzureTopology {
   placement: AzurePlacement;
-  /** Per subnet: its NSG's name and custom rules, whether a NAT gateway serves it, its service endpoints. */
+  /** Per subnet: its NSG's name and custom rules, its egress path (NAT gateway or load balancer), its service endpoints. */
   subnets: Record<
     SubnetRole,
-    { nsgName: string; rules: SecurityRule[]; natGateway: boolean; serviceEndpoints: string[] }
+    {
+      nsgName: string;
+      rules: SecurityRule[];
+      natGateway: boolean;
+      /** The subnet's VMs are in the backend pool of a load balancer with an outbound rule (AKS outboundType loadBalancer). */
+      loadBalancerOutbound?: boolean;
+      serviceEndpoints: string[];
+    }
   >;
-  /** Public addresses the NAT gateway sends from. */
+  /** Public addresses the nodes' egress path sends from. */
   egressIps: string[];
   /** The API server's authorized ranges; undefined when it is private or unrestricted. */
   authorizedIpRanges?: string[];
@@ -594,9 +601,11 @@ function throughPath(
       if (viaEndpoint)
         decidedBy.push(`subnet ${sourceSubnet} service endpoint Microsoft.${(to as { tag: string }).tag}`);
       else if (s.natGateway) decidedBy.push(`subnet ${sourceSubnet} NAT gateway`);
+      else if (s.loadBalancerOutbound)
+        decidedBy.push(`subnet ${sourceSubnet} cluster load balancer outbound rule`);
       else {
         decidedBy.push(
-          `subnet ${sourceSubnet} has no outbound path (no NAT gateway, no default outbound access)`,
+          `subnet ${sourceSubnet} has no outbound path (no NAT gateway or load balancer outbound rule, no default outbound access)`,
         );
         return { allowed: false, decidedBy };
       }
@@ -671,7 +680,8 @@ export function topologyFromPlan(
     subnets[role] = {
       nsgName: `nsg-${options.prefix}-${role}`,
       rules: nsgRulesFor(role, place),
-      natGateway: role === "aksNodes" || role === "postgres",
+      natGateway: role === "postgres",
+      loadBalancerOutbound: role === "aksNodes",
       serviceEndpoints: role === "postgres" ? ["Microsoft.Storage"] : [],
     };
   }

@@ -18,7 +18,8 @@ function covered(ip: string, ranges: string[]): boolean {
  * as outbound type, nodes and konnectivity reach the API server from the NAT address, which AKS does not allow
  * by itself (azure-aks-docs articles/aks/api-server-authorized-ip-ranges.md). The NAT gateway's addresses are
  * read from its public IPs once Azure has assigned them (the stack check of `pulumi up`); a ManagedCluster
- * whose ranges list no /32 at all is reported at once.
+ * whose ranges list no /32 at all is reported at once. With outboundType loadBalancer AKS allows the load
+ * balancer's outbound IPs by itself, so only the NAT gateway outbound types are checked.
  */
 export const aksAuthorizedRangesIncludeEgress: StackValidationPolicy = {
   name: "aks-authorized-ranges-include-egress",

@@ -335,6 +335,10 @@ function topologyOf(run: ProgramRun): AzureTopology {
       nsgName,
       rules: nsgs.get(nsgName) ?? [],
       natGateway: Boolean(s.inputs.natGateway),
+      // AKS puts the node subnet's VMs behind its Standard load balancer, whose outbound rule is the egress path.
+      loadBalancerOutbound:
+        role === "aksNodes" &&
+        (cluster.inputs.networkProfile as { outboundType?: string }).outboundType === "loadBalancer",
       serviceEndpoints: ((s.inputs.serviceEndpoints ?? []) as { service: string }[]).map((e) => e.service),
     };
   }

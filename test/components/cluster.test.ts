@@ -84,10 +84,19 @@ describe("cluster", () => {
     });
   }
 
-  it("prod: Azure CNI overlay with Cilium, NAT gateway egress, CIDRs from settings", async () => {
+  it("prod: Azure CNI overlay with Cilium, load balancer egress on the zone-redundant address, CIDRs from settings", async () => {
     const { run, cluster } = await clusterOf("prod");
     const net = run.config.settings.network;
-    assert.deepEqual(cluster.networkProfile, {
+    const egress = ofType(run, "azure-native:network:PublicIPAddress").find(
+      (p) => p.inputs.publicIpAddressName === "pip-aiwp-prod-egress",
+    )!;
+    assert.match(
+      String(cluster.networkProfile.loadBalancerProfile.outboundIPs.publicIPs[0].id),
+      /pip-aiwp-prod-egress$/,
+    );
+    assert.deepEqual(egress.inputs.zones, ["1", "2", "3"]);
+    const { loadBalancerProfile, ...profile } = cluster.networkProfile;
+    assert.deepEqual(profile, {
       networkPlugin: "azure",
       networkPluginMode: "overlay",
       networkDataplane: "cilium",
@@ -96,8 +105,12 @@ describe("cluster", () => {
       serviceCidr: net.serviceCidr,
       dnsServiceIP: net.dnsServiceIp,
       loadBalancerSku: "standard",
-      outboundType: "userAssignedNATGateway",
+      outboundType: "loadBalancer",
     });
+    // One outbound address, the stack's own; SNAT ports left to Azure's allocation by pool size.
+    assert.equal(loadBalancerProfile.outboundIPs.publicIPs.length, 1);
+    assert.equal(loadBalancerProfile.idleTimeoutInMinutes, net.natIdleTimeoutMinutes);
+    assert.equal(loadBalancerProfile.managedOutboundIPs, undefined);
   });
 
   it("prod: workload identity, OIDC issuer, managed KEDA/VPA, secrets provider rotation and Container Insights", async () => {
@@ -138,9 +151,9 @@ describe("cluster", () => {
     }
   });
 
-  it("prod: the API server accepts the authorized ranges and the cluster's own NAT egress address; a private cluster drops them", async () => {
+  it("prod: the API server accepts the authorized ranges and the cluster's own egress address; a private cluster drops them", async () => {
     const { cluster, run } = await clusterOf("prod");
-    // Without the NAT address the nodes could not register (outbound type userAssignedNATGateway).
+    // The nodes register from the egress address; it is listed explicitly beside the operators' ranges.
     assert.deepEqual(cluster.apiServerAccessProfile, {
       authorizedIPRanges: ["203.0.113.0/24", `${run.outputs.egressIp}/32`],
     });
@@ -152,12 +165,13 @@ describe("cluster", () => {
     });
   });
 
-  it("the control-plane identity is Network Contributor on the node and ingress subnets before the cluster exists", async () => {
+  it("the control-plane identity is Network Contributor on the node and ingress subnets and the egress address before the cluster exists", async () => {
     const { run } = await clusterOf("prod");
     const grants = ofType(run, "azure-native:authorization:RoleAssignment").filter((r) =>
       String(r.inputs.roleDefinitionId).endsWith("4d97b98b-1d4f-4787-a291-c67834d212e7"),
     );
     assert.deepEqual(grants.map((g) => String(g.inputs.scope).split("/").pop()).sort(), [
+      "pip-aiwp-prod-egress",
       "snet-aksNodes",
       "snet-ingress",
     ]);
@@ -182,6 +196,7 @@ describe("cluster", () => {
           ingressSubnetId: "/subnets/ingress",
           logAnalyticsWorkspaceId: "/workspaces/probe",
           egressIp: "20.0.0.10",
+          egressIpId: "/publicIPAddresses/probe-egress",
           deployerObjectId: "00000000-0000-4000-8000-00000000d001",
           tenantId: "tenant",
           tags: {},

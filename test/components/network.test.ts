@@ -112,7 +112,7 @@ describe("network", () => {
     assert.deepEqual(redis?.destinationPortRanges, ["10000", "8500-8599"]);
   });
 
-  it("prod: subnets sit in the address space, have no default outbound access, and nodes egress through the NAT gateway", async () => {
+  it("prod: subnets sit in the address space, have no default outbound access; only PostgreSQL uses the NAT gateway", async () => {
     const run = await rendered("prod");
     const space = parseCidr(run.config.settings.network.addressSpace);
     const subnets = ofType(run, "azure-native:network:Subnet");
@@ -123,7 +123,8 @@ describe("network", () => {
       assert.ok((s.inputs.networkSecurityGroup as Rule)?.id, `${s.name} has no NSG`);
     }
     const nodes = subnets.find((s) => s.inputs.subnetName === "snet-aksNodes")!;
-    assert.match((nodes.inputs.natGateway as Rule).id, /natGateways\//);
+    // The nodes leave through the cluster's load balancer on the zone-redundant egress address (cluster tests).
+    assert.equal(nodes.inputs.natGateway, undefined);
     const pg = subnets.find((s) => s.inputs.subnetName === "snet-postgres")!;
     // Entra ID authentication and WAL archive need a way out: the NAT gateway and a storage service endpoint.
     assert.match((pg.inputs.natGateway as Rule).id, /natGateways\//);
@@ -136,10 +137,23 @@ describe("network", () => {
     assert.deepEqual(nat.inputs.zones, ["1"]);
   });
 
-  it("dev: the NAT gateway and its address are not zonal", async () => {
+  it("prod: the nodes' egress address is zone-redundant (every zone), Standard and static", async () => {
+    const run = await rendered("prod");
+    const egress = ofType(run, "azure-native:network:PublicIPAddress").find(
+      (p) => p.inputs.publicIpAddressName === "pip-aiwp-prod-egress",
+    )!;
+    assert.ok(egress, "the egress address is declared");
+    // A Standard public IP listed in all three zones is zone-redundant; one zone would make it zonal.
+    assert.deepEqual(egress.inputs.zones, ["1", "2", "3"]);
+    assert.deepEqual(egress.inputs.sku, { name: "Standard", tier: "Regional" });
+    assert.equal(egress.inputs.publicIPAllocationMethod, "Static");
+  });
+
+  it("dev: the NAT gateway and the addresses are not zonal", async () => {
     const run = await rendered("dev");
     assert.equal(ofType(run, "azure-native:network:NatGateway")[0].inputs.zones, undefined);
-    assert.equal(ofType(run, "azure-native:network:PublicIPAddress")[0].inputs.zones, undefined);
+    for (const ip of ofType(run, "azure-native:network:PublicIPAddress"))
+      assert.equal(ip.inputs.zones, undefined, String(ip.inputs.publicIpAddressName));
   });
 
   it("declares a private DNS zone linked to the VNet for each private endpoint service", async () => {
