@@ -4,7 +4,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
 import * as storage from "@pulumi/azure-native/storage";
 import type { BackupSettings } from "../settings";
-import { MONITORING_SELECTOR, NAMESPACES, RELEASES } from "../lib/names";
+import { MONITORING_SELECTOR, NAMESPACES, RELEASES, VELERO_SCHEDULES } from "../lib/names";
 import { CHARTS, IMAGES, SYSTEM_POOL, chartSource } from "./charts";
 import { privateEndpoint } from "./privateEndpoint";
 import { PRIORITY_CLASSES } from "./priorityClasses";
@@ -64,14 +64,14 @@ export function scheduleSpecs(b: BackupSettings): { name: string; spec: Record<s
   const template = { storageLocation: "default", ...volumeTemplate(b.volumes) };
   return [
     {
-      name: "hourly",
+      name: VELERO_SCHEDULES.hourly,
       spec: {
         schedule: b.hourlySchedule,
         template: { ...template, includedNamespaces: b.hourlyNamespaces, ttl: b.hourlyTtl },
       },
     },
     {
-      name: "daily-full",
+      name: VELERO_SCHEDULES.daily,
       spec: {
         schedule: b.dailySchedule,
         template: { ...template, includedNamespaces: ["*"], ttl: b.dailyTtl },

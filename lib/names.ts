@@ -30,6 +30,12 @@ export const GRAFANA_DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 /** Secret (key `alertmanager.yaml`) holding the Alertmanager configuration; kube-prometheus-stack mounts it. */
 export const ALERTMANAGER_CONFIG_SECRET = "alertmanager-estate-config";
 
+/**
+ * Names of the Velero Schedules. Velero labels its backup metrics with the schedule's name (`schedule`), so the
+ * RPO alert reads the hourly one by this name: a fresh daily backup must not hide a failing hourly one.
+ */
+export const VELERO_SCHEDULES = { hourly: "hourly", daily: "daily-full" } as const;
+
 /** Release names, also the prefix of the objects the charts create. */
 export const RELEASES = {
   prometheusStack: "kube-prometheus-stack",

@@ -11,7 +11,7 @@
  * the telemetry contract (lib/telemetry.ts SELECTORS), whose label sets the tests generate series from.
  */
 import { durationSeconds, formatDuration } from "../../lib/duration";
-import { NAMESPACES, RUNBOOK_BASE_URL, appNamespace } from "../../lib/names";
+import { NAMESPACES, RUNBOOK_BASE_URL, VELERO_SCHEDULES, appNamespace } from "../../lib/names";
 import { overdueSeconds, servicePlan } from "../../lib/rollout";
 import { CANARY_SCOPE, SELECTORS, openMetricsFloat } from "../../lib/telemetry";
 import { effectiveAnalysis, type Settings, type ServiceSettings } from "../../settings";
@@ -580,6 +580,7 @@ function platformAlert(
 /** Alerts on the platform that the canary and SLO alerts rely on. */
 export function platformAlertRules(settings: Settings): RuleGroup {
   const rpo = settings.backup.rpoMinutes;
+  const hourly = `${SELECTORS.velero}, schedule="${VELERO_SCHEDULES.hourly}"`;
   const mon = NAMESPACES.monitoring;
   return {
     name: "aiwp-platform.alerts",
@@ -626,7 +627,8 @@ export function platformAlertRules(settings: Settings): RuleGroup {
       ),
       platformAlert(
         "VeleroBackupTooOld",
-        `(time() - max(velero_backup_last_successful_timestamp{${SELECTORS.velero}})) > ${rpo * 60}\nor\nabsent(velero_backup_last_successful_timestamp{${SELECTORS.velero}})`,
+        // The hourly Schedule carries the RPO; the daily full backup succeeding must not mask it.
+        `(time() - max(velero_backup_last_successful_timestamp{${hourly}})) > ${rpo * 60}\nor\nabsent(velero_backup_last_successful_timestamp{${hourly}})`,
         "5m",
         { severity: "critical", service: "velero", namespace: NAMESPACES.velero },
         `No successful Velero backup within the RPO (${rpo} min)`,

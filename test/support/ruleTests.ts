@@ -20,7 +20,7 @@
  * Prometheus 3's scrape does; the series are therefore written in Prometheus 3's stored form (`le="250.0"`).
  */
 import { durationSeconds } from "../../lib/duration";
-import { appNamespace } from "../../lib/names";
+import { VELERO_SCHEDULES, appNamespace } from "../../lib/names";
 import {
   canaryTargets,
   CPU_WINDOW,
@@ -927,7 +927,21 @@ export function platformTests(ctx: Ctx): PromtoolTest[] {
     const forMin = minutes(rule.for ?? "0s");
     const due = rpo + 1 + forMin;
     const steps = stepsFor(due);
-    const series = storedSeries("velero_backup_last_successful_timestamp", { schedule: "aiwp-hourly" });
+    // Velero labels its metrics with the Schedule's name as the program declares it.
+    const series = storedSeries("velero_backup_last_successful_timestamp", {
+      schedule: VELERO_SCHEDULES.hourly,
+    });
+    const daily = storedSeries("velero_backup_last_successful_timestamp", {
+      schedule: VELERO_SCHEDULES.daily,
+    });
+    add(
+      `VeleroBackupTooOld fires when only the daily backup is fresh and the hourly one is older than the RPO of ${rpo} min`,
+      [
+        { series, values: gauge(0, steps) },
+        { series: daily, values: `${-(rpo - 5) * 60}+${STEP_SECONDS}x${steps}` },
+      ],
+      firesAt(rule.alert, due, [platformAlert(rule, {}, 0)]),
+    );
     add(
       `VeleroBackupTooOld fires when the last backup (t=0) is older than the RPO of ${rpo} min`,
       [{ series, values: gauge(0, steps) }],
@@ -942,7 +956,9 @@ export function platformTests(ctx: Ctx): PromtoolTest[] {
       "VeleroBackupTooOld fires when Velero exports no backup timestamp",
       [{ series: storedSeries("up", {}, { ...EXPORTERS.velero.target }), values: gauge(1, steps) }],
       // absent() keeps the selector's equality matchers as labels.
-      firesAt(rule.alert, forMin, [platformAlert(rule, { job: EXPORTERS.velero.target.job }, 1)]),
+      firesAt(rule.alert, forMin, [
+        platformAlert(rule, { job: EXPORTERS.velero.target.job, schedule: VELERO_SCHEDULES.hourly }, 1),
+      ]),
     );
   }
 
