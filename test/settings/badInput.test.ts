@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { main } from "../../tools/render";
+import { render } from "../support/cli";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PROD = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8");
@@ -315,21 +315,6 @@ const CASES: Case[] = [
     expect: [/services\.api-gateway: .*expected object, received null/],
   },
 ];
-
-/** Runs render in-process, capturing its output. */
-async function render(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => void out.push(a.join(" "));
-  console.error = (...a: unknown[]) => void err.push(a.join(" "));
-  try {
-    return { code: await main(args), stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 describe("bad stack files: render exits 1 naming the key and the rule, and writes nothing", () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aiwp-bad-"));

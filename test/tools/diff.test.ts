@@ -9,24 +9,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { diffResources, type Entry } from "../../tools/diff";
-import { main } from "../../tools/render";
 import { editedStackFile } from "../support/estate";
+import { render } from "../support/cli";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-
-async function render(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => void out.push(a.join(" "));
-  console.error = (...a: unknown[]) => void err.push(a.join(" "));
-  try {
-    return { code: await main(args), stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 const entry = (stack: string, type: string, name: string, inputs: Record<string, unknown>): Entry => ({
   urn: `urn:pulumi:${stack}::aiwp-estate::${type}::${name}`,

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { syntheticStackFile } from "../../tools/bench";
 import { MARKER } from "../../tools/outdir";
-import { main } from "../../tools/render";
+import { render as renderCli } from "../support/cli";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const RUN = path.join(ROOT, "tools", "run.js");
@@ -24,24 +24,7 @@ function cli(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = {}) {
   });
 }
 
-/** Runs render in-process with INIT_CWD set to `cwd`, capturing what it prints. */
-async function render(args: string[], cwd = ROOT) {
-  const err: string[] = [];
-  const out: string[] = [];
-  const { log, error } = console;
-  const saved = process.env.INIT_CWD;
-  console.log = (...a: unknown[]) => void out.push(a.join(" "));
-  console.error = (...a: unknown[]) => void err.push(a.join(" "));
-  process.env.INIT_CWD = cwd;
-  try {
-    return { code: await main(args), stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-    if (saved === undefined) delete process.env.INIT_CWD;
-    else process.env.INIT_CWD = saved;
-  }
-}
+const render = (args: string[], cwd = ROOT) => renderCli(args, cwd);
 
 /** Every file below `dir` with its content, to compare before and after. */
 function snapshot(dir: string): [string, string][] {
