@@ -124,38 +124,27 @@ export class Network extends pulumi.ComponentResource {
     // the loss of a zone (load-balancer/load-balancer-standard-availability-zones). A Standard NAT gateway can be
     // zonal only (nat-gateway/nat-availability-zones), so a single one would take every node's egress, and its path
     // to the API server, down with its zone.
-    const egressIp = new network.PublicIPAddress(
-      `${name}-egress-ip`,
-      {
-        resourceGroupName,
-        location,
-        publicIpAddressName: `pip-${args.prefix}-egress`,
-        sku: { name: "Standard", tier: "Regional" },
-        publicIPAllocationMethod: "Static",
-        publicIPAddressVersion: "IPv4",
-        zones: args.zones.length > 0 ? [...args.zones] : undefined,
-        tags,
-      },
-      { parent: this },
-    );
+    const staticIp = (role: string, zones: string[] | undefined) =>
+      new network.PublicIPAddress(
+        `${name}-${role}-ip`,
+        {
+          resourceGroupName,
+          location,
+          publicIpAddressName: `pip-${args.prefix}-${role}`,
+          sku: { name: "Standard", tier: "Regional" },
+          publicIPAllocationMethod: "Static",
+          publicIPAddressVersion: "IPv4",
+          zones,
+          tags,
+        },
+        { parent: this },
+      );
+    const egressIp = staticIp("egress", args.zones.length > 0 ? [...args.zones] : undefined);
     // PostgreSQL's delegated subnet cannot use the cluster's load balancer: its Entra ID calls leave through a NAT
     // gateway, zonal in the first zone (Flexible Server's HA standby in another zone keeps serving password logins
     // and data through a loss of that zone, not Entra ID sign-ins).
-    const natIp = new network.PublicIPAddress(
-      `${name}-nat-ip`,
-      {
-        resourceGroupName,
-        location,
-        publicIpAddressName: `pip-${args.prefix}-nat`,
-        sku: { name: "Standard", tier: "Regional" },
-        publicIPAllocationMethod: "Static",
-        publicIPAddressVersion: "IPv4",
-        // A Standard NAT gateway is zonal: its address lives in the same zone.
-        zones: zonal,
-        tags,
-      },
-      { parent: this },
-    );
+    // A Standard NAT gateway is zonal: its address lives in the same zone.
+    const natIp = staticIp("nat", zonal);
     const nat = new network.NatGateway(
       `${name}-nat`,
       {
