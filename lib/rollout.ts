@@ -2,7 +2,7 @@
  * A service's rollout plan: the analysis as settings or a Canary spec state it, timed by the scheduler
  * model of lib/flaggerTiming.ts (the only timing model of the estate).
  */
-import { durationSeconds } from "./duration";
+import { durationSeconds, humanDuration } from "./duration";
 import {
   linearWeights,
   rolloutTiming,
@@ -198,12 +198,10 @@ export function servicePlan(
 /** A duration for the rollout plan: "45 s", "3 min 30 s", "24 h 3 min". */
 export function planDuration(seconds: number): string {
   const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
   const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = s % 60;
-  if (h === 0) return rest === 0 ? `${m} min` : `${m} min ${rest} s`;
-  return [`${h} h`, ...(m ? [`${m} min`] : []), ...(rest ? [`${rest} s`] : [])].join(" ");
+  const rest = s % 3600;
+  if (h === 0) return humanDuration(rest);
+  return rest === 0 ? `${h} h` : `${h} h ${humanDuration(rest)}`;
 }
 
 /**

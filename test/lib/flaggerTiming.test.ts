@@ -39,6 +39,16 @@ const audited: TimingInputs = {
   routePushSeconds: 10,
 };
 
+/** prod's choice: a 15s tick, threshold 3, a 10s mesh scrape, 15s rule evaluation, a 60 s progress deadline. */
+const prodChoice: TimingInputs = {
+  ...audited,
+  intervalSeconds: 15,
+  threshold: 3,
+  scrapeSeconds: 10,
+  evaluationSeconds: 15,
+  progressDeadlineSeconds: 60,
+};
+
 describe("lib/flaggerTiming", () => {
   describe("worked examples (hand computation)", () => {
     it("hard 5xx at interval 1m, threshold 2: 15 s to the first 5xx sample, 15 s to its second (rate needs two), 60 s tick phase, 2 x 60 s, 10 s push = 220 s", () => {
@@ -72,15 +82,7 @@ describe("lib/flaggerTiming", () => {
     });
 
     it("prod's choice (15s tick, threshold 3, 10s scrape, 1m window, 60 s deadline) rolls back hard 5xx in 90 s and an unready canary in 102 s", () => {
-      const prod = {
-        ...audited,
-        intervalSeconds: 15,
-        threshold: 3,
-        scrapeSeconds: 10,
-        evaluationSeconds: 15,
-        progressDeadlineSeconds: 60,
-        podReadySeconds: 30,
-      };
+      const prod = { ...prodChoice, podReadySeconds: 30 };
       const t = rolloutTiming(prod);
       assert.equal(t.rollback.hard5xx, 10 + 10 + 15 + 3 * 15 + 10);
       assert.equal(t.rollback.unready, 17 + 60 + 15 + 10);
@@ -280,14 +282,7 @@ describe("lib/flaggerTiming", () => {
         probe: { period: 5, failureThreshold: 3, timeout: 2 },
         push: 10,
       };
-      const model = rolloutTiming({
-        ...audited,
-        intervalSeconds: 15,
-        threshold: 3,
-        scrapeSeconds: 10,
-        evaluationSeconds: 15,
-        progressDeadlineSeconds: 60,
-      }).rollback;
+      const model = rolloutTiming(prodChoice).rollback;
       const scenarios = fc.sample(scenarioArb, { numRuns: 300, seed: 42 });
       for (const mode of ["hard5xx", "latency", "unready", "alertGate"] as const) {
         const worst = Math.max(
