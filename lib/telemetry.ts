@@ -76,6 +76,37 @@ const KPS = KPS_FULLNAME;
 /** Name prefix of kube-prometheus-stack's subcharts' objects (release name + subchart name). */
 const KPS_SUB = RELEASES.prometheusStack;
 
+/**
+ * Prometheus or Alertmanager, as the operator runs it (StatefulSet `<component>-<KPS>-<component>`) and the
+ * chart's ServiceMonitor `<KPS>-<component>` scrapes it on its Service's `http-web` port.
+ */
+function operatorStatefulSet(
+  component: "prometheus" | "alertmanager",
+  instance: string,
+  source: string,
+): Exporter {
+  const name = `${KPS}-${component}`;
+  const label = component === "prometheus" ? "Prometheus" : "Alertmanager";
+  return {
+    id: component,
+    workload: `${label} (StatefulSet ${NAMESPACES.monitoring}/${component}-${name}, made by the operator)`,
+    monitorSource: `chart:${RELEASES.prometheusStack}`,
+    scrape: { kind: "ServiceMonitor", namespace: NAMESPACES.monitoring, name, path: "/metrics" },
+    service: { namespace: NAMESPACES.monitoring, name, port: "http-web" },
+    honorLabels: false,
+    target: {
+      namespace: NAMESPACES.monitoring,
+      service: name,
+      pod: `${component}-${name}-0`,
+      container: component,
+      job: name,
+      endpoint: "http-web",
+      instance,
+    },
+    source,
+  };
+}
+
 export const EXPORTERS = {
   istioProxy: {
     id: "istioProxy",
@@ -219,52 +250,16 @@ export const EXPORTERS = {
     },
     source: "velero pkg/metrics/metrics.go; velero chart 12.1.0 templates/servicemonitor.yaml",
   },
-  prometheus: {
-    id: "prometheus",
-    workload: `Prometheus (StatefulSet ${NAMESPACES.monitoring}/prometheus-${KPS}-prometheus, made by the operator)`,
-    monitorSource: `chart:${RELEASES.prometheusStack}`,
-    scrape: {
-      kind: "ServiceMonitor",
-      namespace: NAMESPACES.monitoring,
-      name: `${KPS}-prometheus`,
-      path: "/metrics",
-    },
-    service: { namespace: NAMESPACES.monitoring, name: `${KPS}-prometheus`, port: "http-web" },
-    honorLabels: false,
-    target: {
-      namespace: NAMESPACES.monitoring,
-      service: `${KPS}-prometheus`,
-      pod: `prometheus-${KPS}-prometheus-0`,
-      container: "prometheus",
-      job: `${KPS}-prometheus`,
-      endpoint: "http-web",
-      instance: "10.244.0.50:9090",
-    },
-    source: "prometheus rules/manager.go; kube-prometheus-stack 88.4.0 Prometheus ServiceMonitor",
-  },
-  alertmanager: {
-    id: "alertmanager",
-    workload: `Alertmanager (StatefulSet ${NAMESPACES.monitoring}/alertmanager-${KPS}-alertmanager, made by the operator)`,
-    monitorSource: `chart:${RELEASES.prometheusStack}`,
-    scrape: {
-      kind: "ServiceMonitor",
-      namespace: NAMESPACES.monitoring,
-      name: `${KPS}-alertmanager`,
-      path: "/metrics",
-    },
-    service: { namespace: NAMESPACES.monitoring, name: `${KPS}-alertmanager`, port: "http-web" },
-    honorLabels: false,
-    target: {
-      namespace: NAMESPACES.monitoring,
-      service: `${KPS}-alertmanager`,
-      pod: `alertmanager-${KPS}-alertmanager-0`,
-      container: "alertmanager",
-      job: `${KPS}-alertmanager`,
-      endpoint: "http-web",
-      instance: "10.244.0.51:9093",
-    },
-    source: "alertmanager notify/notify.go; kube-prometheus-stack 88.4.0 Alertmanager ServiceMonitor",
-  },
+  prometheus: operatorStatefulSet(
+    "prometheus",
+    "10.244.0.50:9090",
+    "prometheus rules/manager.go; kube-prometheus-stack 88.4.0 Prometheus ServiceMonitor",
+  ),
+  alertmanager: operatorStatefulSet(
+    "alertmanager",
+    "10.244.0.51:9093",
+    "alertmanager notify/notify.go; kube-prometheus-stack 88.4.0 Alertmanager ServiceMonitor",
+  ),
   ruleEvaluation: {
     id: "ruleEvaluation",
     workload: "Prometheus's rule evaluation (one ALERTS series per pending or firing alert)",
