@@ -48,7 +48,9 @@ export function sdkModules(): string[] {
   }
   for (const file of files) {
     const text = fs.readFileSync(path.join(ROOT, file), "utf8");
-    for (const m of text.matchAll(/^import (?!type )[^;]*?from "([^".][^"]*)";/gms)) {
+    const imports = text.matchAll(/^import (?!type )[^;]*?from "([^".][^"]*)";/gms);
+    const requires = text.matchAll(/\brequire\("([^".][^"]*)"\)/g);
+    for (const m of [...imports, ...requires]) {
       if (!m[1].startsWith("node:")) found.add(m[1]);
     }
   }

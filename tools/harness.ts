@@ -24,6 +24,7 @@ import {
   type Settings,
 } from "../settings";
 import { mocks } from "./mocks";
+import { offlineRuntime } from "./offline";
 
 /** The project directory (holding Pulumi.yaml), whether this runs from tools/ or compiled under bin/tools/. */
 export const ROOT = (() => {
@@ -253,10 +254,14 @@ export function readStackConfig(stack: string, file?: string, options: ReadOptio
 
 /**
  * A mock monitor that also records each registration with its parent, in arrival order. Its
- * registerResource is MockMonitor's (Pulumi sdk/nodejs/runtime/mocks.ts, SDK 3.270.0) with one saving: the
- * response hands the SDK the serialized state itself instead of a protobuf Struct, which the SDK would
- * only turn back into the same object (runtime/resource.ts resolveOutputs -> rpc.ts deserializeProperties
- * calls nothing but `toJavaScript()` on it). Inputs are deserialized once, for the mocks and the record.
+ * registerResource is MockMonitor's (Pulumi sdk/nodejs/runtime/mocks.ts, SDK 3.270.0) with two savings:
+ * - the response hands the SDK the serialized state itself instead of a protobuf Struct, which the SDK
+ *   would only turn back into the same object (runtime/resource.ts resolveOutputs -> rpc.ts
+ *   deserializeProperties calls nothing but `toJavaScript()` on it);
+ * - a state property the mocks pass through unchanged (the same value the inputs hold) is answered with
+ *   the request's serialized form of it rather than serialized again; only what the mocks add or replace
+ *   (ids, names, status) goes through serializeProperties.
+ * Inputs are deserialized once, for the mocks and the record.
  */
 class RecordingMonitor extends MockMonitor {
   readonly registrations: Registration[] = [];
@@ -273,7 +278,8 @@ class RecordingMonitor extends MockMonitor {
     const type: string = req.getType();
     const name: string = req.getName();
     const urn = self.newUrn(parent, type, name);
-    const inputs = deserializeProperties(req.getObject());
+    const serialized: Record<string, unknown> = req.getObject().toJavaScript();
+    const inputs = deserializeProperties({ toJavaScript: () => serialized } as never);
     this.registrations.push({ urn, type, name, parent: parent || null, inputs });
     try {
       const transforms = req
@@ -289,7 +295,13 @@ class RecordingMonitor extends MockMonitor {
         id: req.getImportid(),
         transforms,
       } as pulumi.runtime.MockResourceArgs);
-      const state = await serializeProperties("", result.state);
+      const state: Record<string, unknown> = {};
+      const changed: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(result.state ?? {})) {
+        if (value === inputs[key] && key in serialized) state[key] = serialized[key];
+        else changed[key] = value;
+      }
+      Object.assign(state, await serializeProperties("", changed));
       self.resources.set(urn, { urn, id: result.id ?? null, state });
       callback(null, {
         getUrn: () => urn,
@@ -318,16 +330,22 @@ export async function runProgram(config: StackConfig): Promise<ProgramRun> {
   const monitor = new RecordingMonitor(mocks);
   runtimeSettings.setMockOptions(monitor, PROJECT, config.stack, false);
   const program: () => Promise<Record<string, unknown>> = require("../index");
-  // The SDK records a stack trace for every promise and resource (sdk/nodejs/runtime/debuggable.ts,
-  // resource.ts sourcePosition); offline nothing reads them, and capturing them costs a fifth of a render.
+  // The SDK records a stack trace for every promise (sdk/nodejs/runtime/debuggable.ts); offline nothing
+  // reads them. tools/offline.ts lists the other per-resource work only an engine needs.
   const stackTraceLimit = Error.stackTraceLimit;
   if (!process.env.AIWP_DEBUG) Error.stackTraceLimit = 0;
+  let restore: (() => void) | undefined;
   let outputs: Record<string, unknown>;
   try {
-    outputs = ((await pulumi.runtime.runInPulumiStack(program)) ?? {}) as Record<string, unknown>;
+    const result = await pulumi.runtime.runInPulumiStack(async () => {
+      restore = offlineRuntime();
+      return program();
+    });
+    outputs = (result ?? {}) as Record<string, unknown>;
     // waitForRPCs is internal to the SDK but exported: it drains registrations still in flight.
     await (runtimeSettings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   } finally {
+    restore?.();
     Error.stackTraceLimit = stackTraceLimit;
   }
   return { config, registrations: monitor.registrations, outputs };

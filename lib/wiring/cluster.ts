@@ -757,30 +757,79 @@ export function flowPorts(flow: Pick<Flow<unknown>, "ports">): number[] {
   );
 }
 
+/**
+ * A flow prepared for the required-versus-forbidden check: its endpoints' identities and namespaces and its
+ * port set, computed once, so the check costs one pass per flow rather than one serialisation per pair.
+ */
+interface FlowShape {
+  flow: ClusterFlow;
+  from: EndShape;
+  to: EndShape;
+  /** undefined: any port. */
+  ports?: ReadonlySet<number>;
+}
+
+interface EndShape {
+  key: string;
+  namespace?: string;
+  /** A whole namespace rather than one workload: overlaps every workload in it. */
+  wide: boolean;
+}
+
+function endShape(e: ClusterEndpoint, workloads: Readonly<Record<string, Workload>>): EndShape {
+  return {
+    key: JSON.stringify(e),
+    namespace:
+      "workload" in e ? workloads[e.workload]?.namespace : "namespace" in e ? e.namespace : undefined,
+    wide: "namespace" in e && !("workload" in e),
+  };
+}
+
+function flowShape(flow: ClusterFlow, workloads: Readonly<Record<string, Workload>>): FlowShape {
+  return {
+    flow,
+    from: endShape(flow.from, workloads),
+    to: endShape(flow.to, workloads),
+    ports: flow.ports === "any" ? undefined : new Set(flowPorts(flow)),
+  };
+}
+
 /** Whether two endpoints can stand for the same pods: equal, or a workload inside the other's namespace. */
-function endpointsOverlap(
-  a: ClusterEndpoint,
-  b: ClusterEndpoint,
-  workloads: Readonly<Record<string, Workload>>,
-): boolean {
-  if (JSON.stringify(a) === JSON.stringify(b)) return true;
-  const nsOf = (e: ClusterEndpoint) =>
-    "workload" in e ? workloads[e.workload]?.namespace : "namespace" in e ? e.namespace : undefined;
-  const wide = (e: ClusterEndpoint) => "namespace" in e && !("workload" in e);
-  return (wide(a) || wide(b)) && nsOf(a) !== undefined && nsOf(a) === nsOf(b);
+function endpointsOverlap(a: EndShape, b: EndShape): boolean {
+  if (a.key === b.key) return true;
+  return (a.wide || b.wide) && a.namespace !== undefined && a.namespace === b.namespace;
 }
 
 /** Whether a required and a forbidden flow overlap: the same pods on a shared port, with the same request. */
-function sameFlow(a: ClusterFlow, b: ClusterFlow, workloads: Readonly<Record<string, Workload>>): boolean {
-  const portsA = new Set(flowPorts(a));
+function sameFlow(a: FlowShape, b: FlowShape): boolean {
+  const [ra, rb] = [a.flow.request, b.flow.request];
   return (
-    endpointsOverlap(a.from, b.from, workloads) &&
-    endpointsOverlap(a.to, b.to, workloads) &&
-    (a.ports === "any" || b.ports === "any" || flowPorts(b).some((p) => portsA.has(p))) &&
-    (a.request === undefined ||
-      b.request === undefined ||
-      (a.request.method === b.request.method && a.request.path === b.request.path))
+    endpointsOverlap(a.from, b.from) &&
+    endpointsOverlap(a.to, b.to) &&
+    (a.ports === undefined || b.ports === undefined || [...b.ports].some((p) => a.ports!.has(p))) &&
+    (ra === undefined || rb === undefined || (ra.method === rb.method && ra.path === rb.path))
   );
+}
+
+/** The required flow a forbidden one contradicts, if any. Two destinations can only overlap within one namespace. */
+function contradictions(
+  table: ClusterWiring["table"],
+  workloads: Readonly<Record<string, Workload>>,
+): [forbidden: ClusterFlow, required: ClusterFlow] | undefined {
+  const bucket = (end: EndShape) => end.namespace ?? end.key;
+  const required = new Map<string, FlowShape[]>();
+  for (const r of table.required) {
+    const shape = flowShape(r, workloads);
+    const key = bucket(shape.to);
+    if (!required.has(key)) required.set(key, []);
+    required.get(key)!.push(shape);
+  }
+  for (const f of table.forbidden) {
+    const shape = flowShape(f, workloads);
+    const clash = required.get(bucket(shape.to))?.find((r) => sameFlow(r, shape));
+    if (clash) return [f, clash.flow];
+  }
+  return undefined;
 }
 
 /**
@@ -818,10 +867,8 @@ export function validateClusterWiring(wiring: ClusterWiring): void {
   };
   table.required.forEach((f) => check(f, "required"));
   table.forbidden.forEach((f) => check(f, "forbidden"));
-  for (const f of table.forbidden) {
-    const clash = table.required.find((r) => sameFlow(r, f, workloads));
-    if (clash) throw new Error(`wiring forbidden flow "${f.id}" is also required as "${clash.id}"`);
-  }
+  const clash = contradictions(table, workloads);
+  if (clash) throw new Error(`wiring forbidden flow "${clash[0].id}" is also required as "${clash[1].id}"`);
   for (const f of table.required) {
     if (!("workload" in f.to)) continue;
     const target = f.to.workload;

@@ -1,0 +1,84 @@
+/**
+ * What the Pulumi SDK does on every resource that only a real engine reads, switched off while the render
+ * harness runs the program under mocks. Each saving leaves the registrations (type, name, parent, inputs)
+ * and the outputs the program sees exactly as they are without it; `offlineRuntime()` returns the function
+ * that restores the SDK, which runProgram calls when the run ends. Figures are for prod and for ten
+ * times its services, measured with `npm run bench`.
+ *
+ * References are to the Node.js SDK at the pinned version (sdk/nodejs in pulumi/pulumi, v3.270.0).
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * google-protobuf's Struct, resolved from the SDK's own directory so that the instance patched is the one
+ * the SDK uses, however npm lays out node_modules.
+ */
+interface StructClass {
+  new (): { toJavaScript(): Record<string, unknown>; getFieldsMap(): unknown };
+  fromJavaScript(obj: Record<string, unknown>): InstanceType<StructClass>;
+}
+function structClass(): StructClass {
+  const sdk = require.resolve("@pulumi/pulumi");
+  const file = require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdk] });
+  return (require(file) as { Struct: StructClass }).Struct;
+}
+
+/** A deep copy of a JSON-like value with every object's keys in sorted order. */
+function sortedCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedCopy);
+  if (value === null || typeof value !== "object") return value;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort())
+    copy[key] = sortedCopy((value as Record<string, unknown>)[key]);
+  return copy;
+}
+
+export function offlineRuntime(): () => void {
+  const undo: (() => void)[] = [];
+
+  // 1. Aliases. Every azure-native resource lists the type names of its earlier API versions as aliases
+  //    (dozens per type), and `new Resource` turns each into a URN Output at once (resource.ts
+  //    collapseAliasToUrn, about nine Outputs per alias): 28,000 of prod's 32,000 Outputs. The engine uses
+  //    aliases only to match resources in an existing state; a render has none, and resources.json does not
+  //    list them. A stack transformation (the SDK's public hook, run before the collapse) drops them.
+  pulumi.runtime.registerStackTransformation(({ props, opts }) =>
+    opts.aliases ? { props, opts: { ...opts, aliases: undefined } } : undefined,
+  );
+
+  // 2. Source positions. `new Resource` captures an unlimited stack trace (resource.ts Resource.callsites
+  //    sets Error.stackTraceLimit to Infinity) to send the engine the user's file and line; the mock
+  //    monitor discards them.
+  const resource = pulumi.Resource as unknown as { callsites(): unknown[] };
+  const callsites = resource.callsites;
+  resource.callsites = () => [];
+  undo.push(() => (resource.callsites = callsites));
+
+  // 3. Protobuf round trips. The SDK converts every request's serialized inputs to a protobuf Struct
+  //    (runtime/resource.ts registerResource: Struct.fromJavaScript) that the in-process mock monitor only
+  //    turns back into a plain object (rpc.ts deserializeProperties calls toJavaScript()): a copy whose
+  //    keys come out sorted, since google-protobuf's Map iterates its keys in order. While the harness
+  //    runs, a Struct keeps the object and hands back that same sorted copy without the protobuf values
+  //    in between; anything asking for its fields (getFieldsMap) still gets a real conversion.
+  const Struct = structClass();
+  const fromJavaScript = Struct.fromJavaScript;
+  Struct.fromJavaScript = (obj: Record<string, unknown>) => {
+    const struct = new Struct();
+    struct.toJavaScript = () => sortedCopy(obj) as Record<string, unknown>;
+    struct.getFieldsMap = () => fromJavaScript.call(Struct, obj).getFieldsMap();
+    return struct;
+  };
+  undo.push(() => (Struct.fromJavaScript = fromJavaScript));
+
+  // 4. Promise bookkeeping. The SDK wraps its promises (runtime/debuggable.ts debuggablePromise) to give
+  //    each an id, a context string and a stack trace, and keeps every one in a set until it settles, so
+  //    that an engine run can name the promises still pending when the program exits. The harness awaits
+  //    every registration itself (waitForRPCs) and runs nothing after exit.
+  const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
+    debuggablePromise<T>(p: Promise<T>, ctx: unknown): Promise<T>;
+  };
+  const debuggablePromise = debuggable.debuggablePromise;
+  debuggable.debuggablePromise = (p) => p;
+  undo.push(() => (debuggable.debuggablePromise = debuggablePromise));
+
+  return () => undo.reverse().forEach((u) => u());
+}
