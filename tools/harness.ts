@@ -253,7 +253,7 @@ export function readStackConfig(stack: string, file?: string, options: ReadOptio
 }
 
 /**
- * A mock monitor that also records each registration with its parent, in arrival order. Its
+ * A mock monitor that also records each registration with its parent. Its
  * registerResource is MockMonitor's (Pulumi sdk/nodejs/runtime/mocks.ts, SDK 3.270.0) with two savings:
  * - the response hands the SDK the serialized state itself instead of a protobuf Struct, which the SDK
  *   would only turn back into the same object (runtime/resource.ts resolveOutputs -> rpc.ts
@@ -319,6 +319,7 @@ class RecordingMonitor extends MockMonitor {
 
 export interface ProgramRun {
   config: StackConfig;
+  /** Every registered resource, in tree order (treeOrder). */
   registrations: Registration[];
   outputs: Record<string, unknown>;
 }
@@ -348,7 +349,33 @@ export async function runProgram(config: StackConfig): Promise<ProgramRun> {
     restore?.();
     Error.stackTraceLimit = stackTraceLimit;
   }
-  return { config, registrations: monitor.registrations, outputs };
+  return { config, registrations: treeOrder(monitor.registrations), outputs };
+}
+
+/**
+ * Registrations in tree order: the stack first, each resource followed by its children, siblings by URN.
+ * The order they reach the monitor follows the SDK's scheduling of promises, which any change to the SDK
+ * or the harness reshuffles; tree order stays put from one render to the next.
+ */
+export function treeOrder(registrations: readonly Registration[]): Registration[] {
+  const children = new Map<string | null, Registration[]>();
+  const known = new Set(registrations.map((r) => r.urn));
+  for (const r of registrations) {
+    const parent = r.parent !== null && known.has(r.parent) ? r.parent : null;
+    if (!children.has(parent)) children.set(parent, []);
+    children.get(parent)!.push(r);
+  }
+  const ordered: Registration[] = [];
+  const visit = (parent: string | null) => {
+    const list = children.get(parent) ?? [];
+    list.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+    for (const r of list) {
+      ordered.push(r);
+      visit(r.urn);
+    }
+  };
+  visit(null);
+  return ordered;
 }
 
 /** Reads, validates and runs a stack in one call. */

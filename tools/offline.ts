@@ -33,6 +33,38 @@ function sortedCopy(value: unknown): unknown {
   return copy;
 }
 
+const NOT_PLAIN = Symbol("not plain");
+
+/**
+ * What serializeProperty makes of a value built only of plain objects, arrays and primitives: the same
+ * value with undefined and function members dropped from objects and turned into null in arrays. NOT_PLAIN
+ * for anything else (an Output, a promise, a resource, an asset, any class instance).
+ */
+function plainCopy(value: unknown): unknown {
+  if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+    return value;
+  if (value === undefined || typeof value === "function") return undefined;
+  if (typeof value !== "object") return NOT_PLAIN;
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    for (const element of value) {
+      const c = plainCopy(element);
+      if (c === NOT_PLAIN) return NOT_PLAIN;
+      copy.push(c === undefined ? null : c);
+    }
+    return copy;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const c = plainCopy((value as Record<string, unknown>)[key]);
+    if (c === NOT_PLAIN) return NOT_PLAIN;
+    if (c !== undefined) copy[key] = c;
+  }
+  return copy;
+}
+
 export function offlineRuntime(): () => void {
   const undo: (() => void)[] = [];
 
@@ -79,6 +111,41 @@ export function offlineRuntime(): () => void {
   const debuggablePromise = debuggable.debuggablePromise;
   debuggable.debuggablePromise = (p) => p;
   undo.push(() => (debuggable.debuggablePromise = debuggablePromise));
+
+  // 5. Serializing plain inputs. The SDK serializes a resource's inputs with one async call per value,
+  //    however deep (runtime/rpc.ts serializeProperty, awaited key by key), so that it can await Outputs
+  //    and promises wherever they sit. A property that holds none (only plain objects, arrays and
+  //    primitives) serializes to itself less undefined members, and is copied here without the awaits;
+  //    any other property takes the SDK's own path.
+  const rpc = require("@pulumi/pulumi/runtime/rpc") as {
+    serializeResourceProperties(
+      label: string,
+      props: Record<string, unknown>,
+      opts?: unknown,
+    ): Promise<[Record<string, unknown>, Map<string, Set<unknown>>]>;
+  };
+  const serializeResourceProperties = rpc.serializeResourceProperties;
+  rpc.serializeResourceProperties = async (label, props, opts) => {
+    const copies = new Map<string, unknown>();
+    const rest: Record<string, unknown> = {};
+    for (const key of Object.keys(props)) {
+      const copy = plainCopy(props[key]);
+      if (copy === NOT_PLAIN) rest[key] = props[key];
+      else copies.set(key, copy);
+    }
+    const [serialized, dependencies] = await serializeResourceProperties.call(rpc, label, rest, opts);
+    const result: Record<string, unknown> = {};
+    const deps = new Map<string, Set<unknown>>();
+    for (const key of Object.keys(props)) {
+      if (key === "id" || key === "urn") continue;
+      const value = copies.has(key) ? copies.get(key) : serialized[key];
+      if (value === undefined) continue;
+      result[key] = value;
+      deps.set(key, dependencies.get(key) ?? new Set());
+    }
+    return [result, deps];
+  };
+  undo.push(() => (rpc.serializeResourceProperties = serializeResourceProperties));
 
   return () => undo.reverse().forEach((u) => u());
 }

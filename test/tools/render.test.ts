@@ -51,7 +51,7 @@ describe("npm run render", () => {
       }
     });
 
-    it("is in registration order: the stack first, every parent before its children", () => {
+    it("is in tree order: the stack first, every parent before its children, siblings by URN", () => {
       assert.equal(resources[0].type, "pulumi:pulumi:Stack");
       assert.equal(resources[0].parent, null);
       const seen = new Set<string>();
