@@ -2,7 +2,8 @@
  * Where `render` may write, and how. It writes only into a directory that is missing, empty or a previous
  * render (marked by MARKER, listing the files it wrote); anything else is refused and left untouched.
  * The new render is written beside the target and swapped in, one render at a time per directory (a lock
- * file holding the writer's pid), and its temporary files are removed when the process is interrupted.
+ * file holding the writer's pid), and its temporary files are removed when the process is interrupted. A
+ * file whose text is the same as in the previous render is a hard link to it rather than a new copy.
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -214,6 +215,32 @@ function markerOf(stack: string, files: Map<string, string>): string {
   return `${JSON.stringify(marker, null, 2)}\n`;
 }
 
+/**
+ * The files of the previous render in `dir` that a new render may reuse: those its marker lists (checkTarget
+ * has verified it holds nothing else). Empty when `dir` is missing or empty.
+ */
+function previousFiles(dir: string): Set<string> {
+  return new Set(readMarker(dir)?.files ?? []);
+}
+
+/**
+ * Puts `content` at `file` in the staging directory. When the previous render holds the same text at the
+ * same place, the file is a hard link to it: no data is written, and the blocks the previous render used
+ * stay in use when it is removed after the swap. A file system without hard links gets a copy.
+ */
+function reusePrevious(file: string, content: string, previous: string | undefined): boolean {
+  if (previous === undefined) return false;
+  try {
+    const stat = fs.lstatSync(previous);
+    if (!stat.isFile() || stat.size !== Buffer.byteLength(content)) return false;
+    if (fs.readFileSync(previous, "utf8") !== content) return false;
+    fs.linkSync(previous, file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Moves the finished `staging` directory to `dir`, replacing a previous render there. */
 function swapIn(staging: string, dir: string, root: string, cwd: string): void {
   checkTarget(dir, root, cwd);
@@ -261,12 +288,15 @@ export async function writeRender(
       fs.mkdirSync(parent, { recursive: true });
     }
     // Several files in flight at a time; a signal is honoured between batches.
+    const previous = previousFiles(dir);
     const entries = [...files];
     for (let i = 0; i < entries.length && !interrupted; i += WRITE_BATCH) {
       await Promise.all(
-        entries
-          .slice(i, i + WRITE_BATCH)
-          .map(([relative, content]) => fs.promises.writeFile(path.join(staging, relative), content)),
+        entries.slice(i, i + WRITE_BATCH).map(async ([relative, content]) => {
+          const file = path.join(staging, relative);
+          if (!reusePrevious(file, content, previous.has(relative) ? path.join(dir, relative) : undefined))
+            await fs.promises.writeFile(file, content);
+        }),
       );
     }
     if (!interrupted) {
@@ -292,10 +322,12 @@ export function writeRenderSync(target: string, files: Map<string, string>, opti
   fs.mkdirSync(staging);
   transient.add(staging);
   try {
+    const previous = previousFiles(dir);
     for (const [relative, content] of files) {
       const file = path.join(staging, relative);
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, content);
+      if (!reusePrevious(file, content, previous.has(relative) ? path.join(dir, relative) : undefined))
+        fs.writeFileSync(file, content);
     }
     fs.writeFileSync(path.join(staging, MARKER), markerOf(options.stack, files));
     swapIn(staging, dir, options.root, options.cwd);

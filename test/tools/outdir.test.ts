@@ -111,6 +111,25 @@ describe("render output directory", function () {
     assert.deepEqual(snapshot(out), before);
   });
 
+  it("a re-render keeps each unchanged file (the same inode) and rewrites one whose text differs", async () => {
+    const out = path.join(tmp, "reuse");
+    assert.equal((await render(["--stack", "dev", "--out", out])).code, 0);
+    const kept = path.join(out, "resources.json");
+    const edited = path.join(out, "helm", "velero.yaml");
+    const rendered = fs.readFileSync(edited, "utf8");
+    const keptInode = fs.statSync(kept).ino;
+    // Same size, different text: only a comparison of the content can tell.
+    fs.writeFileSync(edited, rendered.replace("velero", "VELERO"));
+    const editedInode = fs.statSync(edited).ino;
+    const again = await render(["--stack", "dev", "--out", out]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(fs.statSync(kept).ino, keptInode);
+    assert.equal(fs.statSync(kept).nlink, 1, "the previous render's link is gone");
+    assert.equal(fs.readFileSync(edited, "utf8"), rendered);
+    assert.notEqual(fs.statSync(edited).ino, editedInode);
+    assert.deepEqual(leftovers(tmp), []);
+  });
+
   it("refuses while another live render holds the directory's lock, and takes over a stale lock", async () => {
     const out = path.join(tmp, "locked");
     const lock = path.join(tmp, ".locked.render-lock");
@@ -166,9 +185,10 @@ describe("render output directory", function () {
     const parent = path.join(tmp, "signals");
     fs.mkdirSync(parent);
     const out = path.join(parent, "prod");
-    // Ten times the services: a write long enough to interrupt.
+    // The previous render is prod's; the new one has ten times the services: a write long enough to
+    // interrupt, of files the previous render does not hold.
     const file = syntheticStackFile(10, tmp);
-    assert.equal(cli(["--stack", "prod", "--config-file", file, "--out", out]).status, 0);
+    assert.equal(cli(["--stack", "prod", "--out", out]).status, 0);
     const before = snapshot(out);
     const child = spawn(
       process.execPath,
