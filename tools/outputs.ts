@@ -45,6 +45,51 @@ export function redact(value: unknown, placeholders: string[]): unknown {
   return value;
 }
 
+/**
+ * `value` with every leaf passed through `leaf` and every Pulumi secret through `secret`. Parts where
+ * nothing changes are the original objects, not copies: for output that is only serialized.
+ */
+function transformShared(
+  value: unknown,
+  leaf: (v: unknown) => unknown,
+  secret: (inner: unknown) => unknown,
+): unknown {
+  if (isSecretWrapper(value)) return secret(value.value);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = transformShared(value[i], leaf, secret);
+      if (copy === undefined && v !== value[i]) copy = value.slice(0, i);
+      copy?.push(v);
+    }
+    return copy ?? value;
+  }
+  if (value && typeof value === "object") {
+    let copy: Record<string, unknown> | undefined;
+    const entries = Object.entries(value);
+    for (let i = 0; i < entries.length; i++) {
+      const [k, old] = entries[i];
+      const v = transformShared(old, leaf, secret);
+      if (copy === undefined && v !== old) copy = Object.fromEntries(entries.slice(0, i));
+      if (copy) copy[k] = v;
+    }
+    return copy ?? value;
+  }
+  return leaf(value);
+}
+
+/** As resources.json shows inputs: secrets and every string holding a placeholder as "[secret]". */
+function masked(value: unknown, placeholders: string[]): unknown {
+  const leaf = (v: unknown) =>
+    typeof v === "string" && placeholders.some((p) => v.includes(p)) ? SECRET_MARK : v;
+  return transformShared(value, leaf, () => SECRET_MARK);
+}
+
+/** As manifests carry inputs: the secrets' values (placeholders offline) without Pulumi's wrappers. */
+function unwrappedShared(value: unknown): unknown {
+  return transformShared(value, (v) => v, unwrappedShared);
+}
+
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 
 /** A Kubernetes object the program declares (not a provider, not a Helm release). */
@@ -78,10 +123,7 @@ export function renderFiles(run: ProgramRun): Map<string, string> {
     type: r.type,
     name: r.name,
     parent: r.parent,
-    inputs: redact(
-      mapSecrets(r.inputs, () => SECRET_MARK),
-      placeholders,
-    ),
+    inputs: masked(r.inputs, placeholders),
   }));
   files.set("resources.json", `${JSON.stringify(resources, null, 2)}\n`);
   // Each Azure resource also on its own: azure/<module>/<Type>-<name>.yaml, secrets masked as above.
@@ -98,7 +140,7 @@ export function renderFiles(run: ProgramRun): Map<string, string> {
   const ruleGroups: unknown[] = [];
   for (const r of run.registrations) {
     if (r.type === HELM_RELEASE) {
-      const i = unwrapSecrets(r.inputs) as Record<string, unknown>;
+      const i = unwrappedShared(r.inputs) as Record<string, unknown>;
       const release = String(i.name ?? r.name);
       let chart = String(i.chart);
       let repository = (i.repositoryOpts as { repo?: string } | undefined)?.repo;
@@ -121,7 +163,19 @@ export function renderFiles(run: ProgramRun): Map<string, string> {
       continue;
     }
     if (!isKubernetesObject(r)) continue;
-    const manifest = manifestOf(r);
+    const {
+      apiVersion,
+      kind: declaredKind,
+      metadata,
+      ...rest
+    } = unwrappedShared(r.inputs) as Record<string, unknown>;
+    // As manifestOf, without copying what holds no secret.
+    const manifest: Record<string, unknown> = {
+      apiVersion,
+      kind: declaredKind,
+      metadata: metadata ?? { name: r.name },
+      ...rest,
+    };
     const meta = metadataOf(manifest);
     const kind = String(manifest.kind ?? r.type.split(":").pop());
     const name = meta.name ?? r.name;
