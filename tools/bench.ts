@@ -1,7 +1,8 @@
 /**
  * npm run bench [-- --runs <n>]: times `npm run render` as a user runs it, a whole process each time, for
  * prod and for a synthetic prod with ten times the services, side by side with the floor (tools/floor.ts:
- * node, the same SDK modules, the same number of plain registrations under Pulumi's mocks), alternating
+ * node, the same third-party module files the render loads, the same number of plain registrations under
+ * Pulumi's mocks), alternating
  * render and floor runs and reporting medians. Everything it writes goes to one temporary directory,
  * removed at the end (or when interrupted).
  */
@@ -37,26 +38,6 @@ export function syntheticStackFile(factor: number, dir: string): string {
   return file;
 }
 
-/** The third-party modules the program and the render tool import (the floor loads the same). */
-export function sdkModules(): string[] {
-  const found = new Set<string>();
-  const files = ["index.ts", "tools/harness.ts", "tools/mocks.ts", "tools/outputs.ts", "tools/render.ts"];
-  for (const dir of ["components", "lib", "settings"]) {
-    for (const entry of fs.readdirSync(path.join(ROOT, dir), { recursive: true, encoding: "utf8" })) {
-      if (entry.endsWith(".ts")) files.push(path.join(dir, entry));
-    }
-  }
-  for (const file of files) {
-    const text = fs.readFileSync(path.join(ROOT, file), "utf8");
-    const imports = text.matchAll(/^import (?!type )[^;]*?from "([^".][^"]*)";/gms);
-    const requires = text.matchAll(/\brequire\("([^".][^"]*)"\)/g);
-    for (const m of [...imports, ...requires]) {
-      if (!m[1].startsWith("node:")) found.add(m[1]);
-    }
-  }
-  return [...found].sort();
-}
-
 interface Timing {
   wallSeconds: number;
   runSeconds: number;
@@ -64,6 +45,8 @@ interface Timing {
   cpuSeconds: number;
   resources: number;
   peakRssMb?: number;
+  /** The third-party module files the render loaded (every file under node_modules in require.cache). */
+  modules?: string[];
 }
 
 function timed(command: string, args: string[], env: NodeJS.ProcessEnv): { seconds: number; stdout: string } {
@@ -85,10 +68,10 @@ function renderOnce(out: string, report: string, file?: string): Timing {
   return { ...r, wallSeconds: seconds };
 }
 
-function floorOnce(count: number, modules: string[]): Timing {
+function floorOnce(count: number, modulesFile: string): Timing {
   const { seconds, stdout } = timed(
     process.execPath,
-    [path.join(ROOT, "tools", "run.js"), "floor", String(count), ...modules],
+    [path.join(ROOT, "tools", "run.js"), "floor", String(count), modulesFile],
     process.env,
   );
   const r = JSON.parse(stdout.trim().split("\n").pop() as string) as {
@@ -111,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiwp-bench-"));
   const forget = removeOnInterrupt(dir);
   try {
-    const modules = sdkModules();
+    let modules = 0;
     const cases: [string, string | undefined][] = [
       ["prod", undefined],
       ["prod x10 services", syntheticStackFile(10, dir)],
@@ -120,17 +103,22 @@ export async function main(argv: string[]): Promise<number> {
     for (const [label, file] of cases) {
       const out = path.join(dir, "out");
       const report = path.join(dir, "report.json");
-      // One warm-up render: brings bin/ up to date and counts the registrations for the floor.
-      const { resources } = renderOnce(out, report, file);
+      // One warm-up render: brings bin/ up to date, counts the registrations for the floor and lists
+      // the module files it loads, which the floor loads too.
+      const warm = renderOnce(out, report, file);
+      const resources = warm.resources;
+      const modulesFile = path.join(dir, "modules.json");
+      fs.writeFileSync(modulesFile, JSON.stringify(warm.modules ?? []));
+      modules = warm.modules?.length ?? 0;
       const render: Timing[] = [];
       const floor: Timing[] = [];
       for (let i = 0; i < runs; i++) {
         // Alternate which goes first, so neither always runs on a warmer machine.
         if (i % 2 === 0) {
           render.push(renderOnce(out, report, file));
-          floor.push(floorOnce(resources, modules));
+          floor.push(floorOnce(resources, modulesFile));
         } else {
-          floor.push(floorOnce(resources, modules));
+          floor.push(floorOnce(resources, modulesFile));
           render.push(renderOnce(out, report, file));
         }
       }
@@ -171,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`  ${r.map((c, i) => c.padEnd(widths[i])).join("  ")}`.trimEnd());
     console.log(
       "  npm run render: the whole command as typed, npm included; the run: program, files and write, as render reports it;\n" +
-        `  floor: node with the program's ${modules.length} SDK modules making as many plain registrations under Pulumi's mocks;\n` +
+        `  floor: node loading the ${modules} third-party module files the render loads and making as many plain registrations under Pulumi's mocks;\n` +
         "  CPU: user + system time of the render's node process (npm's own excluded) and of the floor's",
     );
     return 0;

@@ -1,10 +1,12 @@
 /**
- * The floor a render is measured against (`npm run bench`): a Node.js process that loads the same SDK
- * modules as the program and makes the same number of plain registrations under Pulumi's mocks, and
- * nothing else. What a render costs above it is the estate's own work.
+ * The floor a render is measured against (`npm run bench`): a Node.js process that loads the same
+ * third-party module files as the render (the SDKs and every file of theirs the program reaches) and makes
+ * the same number of plain registrations under Pulumi's mocks, and nothing else. What a render costs above
+ * it is the estate's own work.
  *
- * node tools/run.js floor <registrations> <module>...
+ * node tools/run.js floor <registrations> <modules.json: the files, in the order the render loaded them>
  */
+import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 
@@ -16,8 +18,8 @@ class Plain extends pulumi.CustomResource {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [count, ...modules] = argv;
-  for (const m of modules) require(m);
+  const [count, modulesFile] = argv;
+  for (const m of JSON.parse(fs.readFileSync(modulesFile, "utf8")) as string[]) require(m);
   // As the render's harness does: no SDK stack traces (tools/harness.ts runProgram).
   Error.stackTraceLimit = 0;
   const started = process.hrtime.bigint();

@@ -115,6 +115,27 @@ function metadataOf(m: Record<string, unknown>): {
 
 const dump = (doc: unknown) => yaml.dump(doc, { noRefs: true, lineWidth: -1, sortKeys: false });
 
+/** Every non-empty line of a YAML text indented by `n` more spaces: the same block nodes one level down. */
+const indent = (text: string, n: number) => text.replace(/^(?=.)/gm, " ".repeat(n));
+
+const GROUPS_SLOT = "aiwp-rule-groups-slot";
+
+/**
+ * A PrometheusRule's manifest text and its rule groups as a YAML sequence, dumping the groups once for
+ * both it and prometheus/rules.yaml (the text is what `dump` makes of the whole manifest: js-yaml writes a
+ * block sequence under a mapping key two spaces deeper than the key).
+ */
+function dumpRuleManifest(manifest: Record<string, unknown>): { text: string; groups: string } {
+  const spec = manifest.spec as { groups?: unknown[] } | undefined;
+  if (!spec?.groups?.length) return { text: dump(manifest), groups: "" };
+  const groups = dump(spec.groups);
+  const text = dump({ ...manifest, spec: { ...spec, groups: GROUPS_SLOT } }).replace(
+    new RegExp(`^( *)groups: ${GROUPS_SLOT}\n`, "m"),
+    (_, lead: string) => `${lead}groups:\n${indent(groups, lead.length + 2)}`,
+  );
+  return { text, groups };
+}
+
 export function renderFiles(run: ProgramRun): Map<string, string> {
   const files = new Map<string, string>();
   const placeholders = run.config.placeholders;
@@ -137,7 +158,8 @@ export function renderFiles(run: ProgramRun): Map<string, string> {
     );
   }
 
-  const ruleGroups: unknown[] = [];
+  // Each PrometheusRule's groups as YAML, for prometheus/rules.yaml.
+  const ruleGroups: string[] = [];
   for (const r of run.registrations) {
     if (r.type === HELM_RELEASE) {
       const i = unwrappedShared(r.inputs) as Record<string, unknown>;
@@ -179,9 +201,13 @@ export function renderFiles(run: ProgramRun): Map<string, string> {
     const meta = metadataOf(manifest);
     const kind = String(manifest.kind ?? r.type.split(":").pop());
     const name = meta.name ?? r.name;
-    files.set(`manifests/${meta.namespace ?? "_cluster"}/${kind}-${name}.yaml`, dump(manifest));
+    const file = `manifests/${meta.namespace ?? "_cluster"}/${kind}-${name}.yaml`;
     if (kind === "PrometheusRule") {
-      ruleGroups.push(...(((manifest.spec as { groups?: unknown[] }) ?? {}).groups ?? []));
+      const { text, groups } = dumpRuleManifest(manifest);
+      files.set(file, text);
+      ruleGroups.push(groups);
+    } else {
+      files.set(file, dump(manifest));
     }
     if (kind === "Secret" && name === ALERTMANAGER_CONFIG_SECRET) {
       const data = (manifest.stringData ?? {}) as Record<string, string>;
@@ -195,6 +221,7 @@ export function renderFiles(run: ProgramRun): Map<string, string> {
       }
     }
   }
-  files.set("prometheus/rules.yaml", dump({ groups: ruleGroups }));
+  const allGroups = ruleGroups.join("");
+  files.set("prometheus/rules.yaml", allGroups ? `groups:\n${indent(allGroups, 2)}` : dump({ groups: [] }));
   return files;
 }

@@ -105,9 +105,9 @@ export async function main(argv: string[]): Promise<number> {
       const { clusterFiles } = require("./cluster") as typeof import("./cluster");
       for (const [file, text] of await clusterFiles(run)) files.set(file, text);
     }
-    const resources = JSON.parse(files.get("resources.json")!) as Entry[];
-    const diff = baseline && diffResources(baseline.resources, resources, config.settings.prefix);
-    const diffText = diff && formatDiff(diff, baseline.label, resources, config.settings);
+    const resources = baseline && (JSON.parse(files.get("resources.json")!) as Entry[]);
+    const diff = baseline && diffResources(baseline.resources, resources!, config.settings.prefix);
+    const diffText = diff && formatDiff(diff, baseline.label, resources!, config.settings);
     if (diffText) files.set("diff.txt", `${diffText}\n`);
     files.set("summary.txt", `${fullSummary(run)}\n`);
     await writeRender(out, files, { stack: options.stack, root: ROOT, cwd });
@@ -120,6 +120,8 @@ export async function main(argv: string[]): Promise<number> {
         peakRssMb: process.resourceUsage().maxRSS / 1024,
         // CPU time of the whole process so far, module loading included.
         cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+        // The third-party module files loaded, in load order, for the floor to load as well.
+        modules: Object.keys(require.cache).filter((f) => f.includes(`${path.sep}node_modules${path.sep}`)),
       };
       fs.writeFileSync(process.env.AIWP_BENCH_REPORT, JSON.stringify(report));
     }

@@ -119,6 +119,26 @@ describe("npm run render", () => {
     assert.ok(doc.groups.length > 0 && doc.groups.every((g) => g.name && g.rules.length > 0));
   });
 
+  it("writes every PrometheusRule and prometheus/rules.yaml exactly as js-yaml dumps them", () => {
+    // render dumps each rule group once for both files; js-yaml's own dump of the parsed files is the oracle.
+    const options = { noRefs: true, lineWidth: -1, sortKeys: false };
+    const groups: unknown[] = [];
+    const dir = path.join(tmp, "prod", "manifests", "monitoring");
+    const ruleFiles = fs.readdirSync(dir).filter((f) => f.startsWith("PrometheusRule-"));
+    assert.ok(ruleFiles.length >= 2);
+    const resources = JSON.parse(fs.readFileSync(path.join(tmp, "prod", "resources.json"), "utf8")) as {
+      inputs: { kind?: string; metadata?: { name?: string }; spec?: { groups?: unknown[] } };
+    }[];
+    for (const r of resources.filter((x) => x.inputs.kind === "PrometheusRule")) {
+      const file = `PrometheusRule-${r.inputs.metadata?.name}.yaml`;
+      const text = fs.readFileSync(path.join(dir, file), "utf8");
+      assert.equal(text, yaml.dump(yaml.load(text), options), file);
+      groups.push(...(r.inputs.spec?.groups ?? []));
+    }
+    const rules = fs.readFileSync(path.join(tmp, "prod", "prometheus", "rules.yaml"), "utf8");
+    assert.equal(rules, yaml.dump({ groups }, options));
+  });
+
   describe("bad input", () => {
     it("exits 1 naming the file, the key and the rule, and writes nothing", async () => {
       const file = editedStackFile("prod", (c) => (c["aiwp-estate:delivery"].canary.stepWeights = [50, 25]));
