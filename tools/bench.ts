@@ -71,7 +71,8 @@ function renderOnce(out: string, report: string, file?: string): Timing {
 function floorOnce(count: number, modulesFile: string): Timing {
   const { seconds, stdout } = timed(
     process.execPath,
-    [path.join(ROOT, "tools", "run.js"), "floor", String(count), modulesFile],
+    // The node flags npm run bench started with are the ones npm run render starts with (package.json).
+    [...process.execArgv, path.join(ROOT, "tools", "run.js"), "floor", String(count), modulesFile],
     process.env,
   );
   const r = JSON.parse(stdout.trim().split("\n").pop() as string) as {

@@ -24,7 +24,7 @@ import {
   type Settings,
 } from "../settings";
 import { mocks } from "./mocks";
-import { offlineRuntime } from "./offline";
+import { hasSpecial, offlineRuntime } from "./offline";
 
 /** The project directory (holding Pulumi.yaml), whether this runs from tools/ or compiled under bin/tools/. */
 export const ROOT = (() => {
@@ -279,7 +279,10 @@ class RecordingMonitor extends MockMonitor {
     const name: string = req.getName();
     const urn = self.newUrn(parent, type, name);
     const serialized: Record<string, unknown> = req.getObject().toJavaScript();
-    const inputs = deserializeProperties({ toJavaScript: () => serialized } as never);
+    // Plain serialized inputs deserialize to a copy of themselves: the record takes them as they are.
+    const inputs = hasSpecial(serialized)
+      ? deserializeProperties({ toJavaScript: () => serialized } as never)
+      : serialized;
     this.registrations.push({ urn, type, name, parent: parent || null, inputs });
     try {
       const transforms = req

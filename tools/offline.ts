@@ -58,13 +58,36 @@ function plainCopy(value: unknown): unknown {
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
+  const keys = Object.keys(value);
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1] > keys[i]) {
+      keys.sort();
+      break;
+    }
+  }
+  for (const key of keys) {
     const c = plainCopy((value as Record<string, unknown>)[key]);
     if (c === NOT_PLAIN) return NOT_PLAIN;
     if (c !== undefined) copy[key] = c;
   }
   return copy;
 }
+
+/**
+ * Whether a serialized value holds anything deserializeProperty turns into something else: a value with
+ * Pulumi's signature key (secret, asset, archive, resource reference, output value) or the unknown
+ * sentinel (runtime/rpc.ts specialSigKey, unknownValue). Without one, deserializing is a plain copy.
+ */
+export function hasSpecial(value: unknown): boolean {
+  if (typeof value === "string") return value === UNKNOWN_VALUE;
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some(hasSpecial);
+  if (SIG_KEY in value) return true;
+  for (const key in value) if (hasSpecial((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
 /** Serialized inputs built here with their keys already sorted: their Struct hands them back as they are. */
 const presorted = new WeakSet<object>();
