@@ -327,8 +327,13 @@ export interface ProgramRun {
   outputs: Record<string, unknown>;
 }
 
+export interface RunOptions {
+  /** Run the SDK as it is, without the savings of tools/offline.ts (to check that they change nothing). */
+  sdkAsIs?: boolean;
+}
+
 /** Runs the program (index.ts) for the given stack configuration under mocks. */
-export async function runProgram(config: StackConfig): Promise<ProgramRun> {
+export async function runProgram(config: StackConfig, options: RunOptions = {}): Promise<ProgramRun> {
   pulumi.runtime.setAllConfig(config.flat, config.secretKeys);
   await pulumi.runtime.setMocks(mocks, PROJECT, config.stack, false);
   const monitor = new RecordingMonitor(mocks);
@@ -342,7 +347,7 @@ export async function runProgram(config: StackConfig): Promise<ProgramRun> {
   let outputs: Record<string, unknown>;
   try {
     const result = await pulumi.runtime.runInPulumiStack(async () => {
-      restore = offlineRuntime();
+      if (!options.sdkAsIs) restore = offlineRuntime();
       return program();
     });
     outputs = (result ?? {}) as Record<string, unknown>;

@@ -92,6 +92,85 @@ const SIG_KEY = "4dabf18193072939515e22adb298388d";
 /** Serialized inputs built here with their keys already sorted: their Struct hands them back as they are. */
 const presorted = new WeakSet<object>();
 
+type Resolver = (
+  value: unknown,
+  isKnown: boolean,
+  isSecret: boolean,
+  deps?: unknown[],
+  err?: unknown,
+) => void;
+
+interface Settled {
+  value: unknown;
+  isKnown: boolean;
+  isSecret: boolean;
+  deps: unknown[];
+  err?: unknown;
+}
+
+/** transferProperties (runtime/rpc.ts) with each property's Output made when it is first read. */
+function lazyTransfer(onto: object, label: string, props: Record<string, unknown>): Record<string, Resolver> {
+  const OutputClass = pulumi.Output as unknown as new (
+    resources: unknown,
+    promise: Promise<unknown>,
+    isKnown: Promise<boolean>,
+    isSecret: Promise<boolean>,
+    allResources: Promise<unknown[]>,
+  ) => unknown;
+  const resolvers: Record<string, Resolver> = {};
+  for (const key of Object.keys(props)) {
+    // As the SDK: id and urn are handled apart.
+    if (key === "id" || key === "urn") continue;
+    if (Object.prototype.hasOwnProperty.call(onto, key)) {
+      throw new Error(`Property '${key}' is already initialized on target '${label}`);
+    }
+    let settled: Settled | undefined;
+    let settle: ((s: Settled) => void) | undefined;
+    let output: unknown;
+    const make = () => {
+      if (output !== undefined) return output;
+      const fate = (pick: (s: Settled) => unknown) =>
+        settled
+          ? settled.err !== undefined
+            ? Promise.reject(settled.err)
+            : Promise.resolve(pick(settled))
+          : new Promise<never>((resolve, reject) => {
+              const previous = settle;
+              settle = (s) => {
+                previous?.(s);
+                if (s.err !== undefined) reject(s.err);
+                else resolve(pick(s) as never);
+              };
+            });
+      output = new OutputClass(
+        onto,
+        fate((s) => s.value),
+        fate((s) => s.isKnown) as Promise<boolean>,
+        fate((s) => s.isSecret) as Promise<boolean>,
+        fate((s) => s.deps) as Promise<unknown[]>,
+      );
+      return output;
+    };
+    Object.defineProperty(onto, key, {
+      configurable: true,
+      enumerable: true,
+      get: make,
+      set: (value) =>
+        Object.defineProperty(onto, key, { value, writable: true, enumerable: true, configurable: true }),
+    });
+    resolvers[key] = (value, isKnown, isSecret, deps = [], err) => {
+      // As the SDK: a cancelled or unavailable engine leaves the property pending.
+      const code = (err as { code?: number } | undefined)?.code;
+      if (err && (code === 1 || code === 14)) return;
+      settled = { value, isKnown, isSecret, deps, err };
+      // A rejection nobody reads would be unhandled: an error makes the Output at once, as the SDK does.
+      if (err !== undefined) make();
+      settle?.(settled);
+    };
+  }
+  return resolvers;
+}
+
 export function offlineRuntime(): () => void {
   const undo: (() => void)[] = [];
 
@@ -176,6 +255,19 @@ export function offlineRuntime(): () => void {
     return [result, deps];
   };
   undo.push(() => (rpc.serializeResourceProperties = serializeResourceProperties));
+
+  // 6. Output properties nobody reads. When a resource is registered, the SDK puts an Output on it for
+  //    every property its class declares (runtime/rpc.ts transferProperties): seven per resource here on
+  //    average, each an OutputImpl with about ten promises, most of them never read (status, kind, the
+  //    dozens of Azure outputs). Here each property is a getter that makes its Output the first time it is
+  //    read: from the value, if the registration has completed by then, else from promises the
+  //    registration settles, as the SDK's own would be. A resource's properties read the same either way.
+  const rpcTransfer = rpc as unknown as {
+    transferProperties(onto: object, label: string, props: Record<string, unknown>): Record<string, Resolver>;
+  };
+  const transferProperties = rpcTransfer.transferProperties;
+  rpcTransfer.transferProperties = (onto, label, props) => lazyTransfer(onto, label, props);
+  undo.push(() => (rpcTransfer.transferProperties = transferProperties));
 
   return () => undo.reverse().forEach((u) => u());
 }

@@ -32,6 +32,11 @@ export function rendered(stack: StackName): Promise<ProgramRun> {
   return cache.get(stack)!;
 }
 
+/** The run of a stack with the SDK as it is, without the harness's offline savings. Not cached. */
+export function renderedAsIs(stack: StackName): Promise<ProgramRun> {
+  return serialized(() => runProgram(readStackConfig(stack), { sdkAsIs: true }));
+}
+
 /**
  * Runs a stack with its config file edited by `edit` (which receives the parsed YAML document's
  * `config` map and mutates it). Not cached.
