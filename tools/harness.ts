@@ -41,6 +41,8 @@ export interface Registration {
   name: string;
   parent: string | null;
   inputs: Record<string, unknown>;
+  /** URNs of the resources it waits for (dependsOn and the resources its inputs came from). */
+  dependencies: string[];
 }
 
 /** A stack's configuration as read from its file. */
@@ -283,7 +285,8 @@ class RecordingMonitor extends MockMonitor {
     const inputs = hasSpecial(serialized)
       ? deserializeProperties({ toJavaScript: () => serialized } as never)
       : serialized;
-    this.registrations.push({ urn, type, name, parent: parent || null, inputs });
+    const dependencies: string[] = [...req.getDependenciesList()].sort();
+    this.registrations.push({ urn, type, name, parent: parent || null, inputs, dependencies });
     try {
       const transforms = req
         .getTransformsList()

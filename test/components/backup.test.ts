@@ -87,3 +87,28 @@ describe("backup", () => {
     assert.equal(account(run, "aiwpdrbackup").location, "westeurope");
   });
 });
+
+describe("backup ordering", () => {
+  for (const stack of ["dev", "prod"] as const) {
+    it(`${stack}: Velero is installed after kube-prometheus-stack, whose CRDs its ServiceMonitor needs, and its schedules after Velero`, async () => {
+      const run = await rendered(stack);
+      const release = (name: string) => {
+        const found = run.registrations.find(
+          (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.name === name,
+        );
+        assert.ok(found, `no release ${name}`);
+        return found!;
+      };
+      const velero = release(RELEASES.velero);
+      assert.ok(
+        velero.dependencies.includes(release(RELEASES.prometheusStack).urn),
+        velero.dependencies.join("\n"),
+      );
+      for (const schedule of ofType(run, "kubernetes:velero.io/v1:Schedule"))
+        assert.ok(
+          schedule.dependencies.includes(velero.urn),
+          `${schedule.name} waits for the Velero release`,
+        );
+    });
+  }
+});
