@@ -255,7 +255,7 @@ export function readStackConfig(stack: string, file?: string, options: ReadOptio
 }
 
 /**
- * A mock monitor that also records each registration with its parent. Its
+ * A mock monitor that also records each registration with its parent and dependencies. Its
  * registerResource is MockMonitor's (Pulumi sdk/nodejs/runtime/mocks.ts, SDK 3.270.0) with two savings:
  * - the response hands the SDK the serialized state itself instead of a protobuf Struct, which the SDK
  *   would only turn back into the same object (runtime/resource.ts resolveOutputs -> rpc.ts
@@ -263,7 +263,8 @@ export function readStackConfig(stack: string, file?: string, options: ReadOptio
  * - a state property the mocks pass through unchanged (the same value the inputs hold) is answered with
  *   the request's serialized form of it rather than serialized again; only what the mocks add or replace
  *   (ids, names, status) goes through serializeProperties.
- * Inputs are deserialized once, for the mocks and the record.
+ * Inputs are deserialized at most once, for the mocks and the record (plain ones, holding no secret or
+ * other special value, are their serialized form already).
  */
 class RecordingMonitor extends MockMonitor {
   readonly registrations: Registration[] = [];
