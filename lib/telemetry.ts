@@ -107,6 +107,38 @@ function operatorStatefulSet(
   };
 }
 
+/**
+ * One of the kubelet's metrics paths on every node (port 10250), scraped by the chart's kubelet
+ * ServiceMonitor `<KPS>-kubelet` through the Service the operator keeps in kube-system.
+ */
+function kubeletEndpoint(id: string, what: string, path: string, source: string): Exporter {
+  const name = `${KPS}-kubelet`;
+  return {
+    id,
+    workload: `${what} on every node (port 10250, ${path})`,
+    monitorSource: `chart:${RELEASES.prometheusStack}`,
+    scrape: { kind: "ServiceMonitor", namespace: NAMESPACES.monitoring, name, path },
+    service: {
+      namespace: "kube-system",
+      name,
+      port: "https-metrics",
+      managedBy:
+        "the Prometheus Operator's kubelet controller (--kubelet-service), prometheus-operator pkg/kubelet/controller.go",
+    },
+    honorLabels: true,
+    target: {
+      namespace: "kube-system",
+      service: name,
+      node: "aks-application-12345678-vmss000000",
+      job: "kubelet",
+      endpoint: "https-metrics",
+      metrics_path: path,
+      instance: "10.224.0.4:10250",
+    },
+    source,
+  };
+}
+
 export const EXPORTERS = {
   istioProxy: {
     id: "istioProxy",
@@ -155,65 +187,18 @@ export const EXPORTERS = {
     source:
       "kube-state-metrics docs/metrics (v2.19); kube-prometheus-stack 88.4.0 kube-state-metrics ServiceMonitor",
   },
-  cadvisor: {
-    id: "cadvisor",
-    workload: "kubelet's cAdvisor on every node (port 10250, /metrics/cadvisor)",
-    monitorSource: `chart:${RELEASES.prometheusStack}`,
-    scrape: {
-      kind: "ServiceMonitor",
-      namespace: NAMESPACES.monitoring,
-      name: `${KPS}-kubelet`,
-      path: "/metrics/cadvisor",
-    },
-    service: {
-      namespace: "kube-system",
-      name: `${KPS}-kubelet`,
-      port: "https-metrics",
-      managedBy:
-        "the Prometheus Operator's kubelet controller (--kubelet-service), prometheus-operator pkg/kubelet/controller.go",
-    },
-    honorLabels: true,
-    target: {
-      namespace: "kube-system",
-      service: `${KPS}-kubelet`,
-      node: "aks-application-12345678-vmss000000",
-      job: "kubelet",
-      endpoint: "https-metrics",
-      metrics_path: "/metrics/cadvisor",
-      instance: "10.224.0.4:10250",
-    },
-    source: "cAdvisor docs/storage/prometheus.md; kube-prometheus-stack 88.4.0 kubelet ServiceMonitor",
-  },
-  kubelet: {
-    id: "kubelet",
-    workload: "kubelet on every node (port 10250, /metrics)",
-    monitorSource: `chart:${RELEASES.prometheusStack}`,
-    scrape: {
-      kind: "ServiceMonitor",
-      namespace: NAMESPACES.monitoring,
-      name: `${KPS}-kubelet`,
-      path: "/metrics",
-    },
-    service: {
-      namespace: "kube-system",
-      name: `${KPS}-kubelet`,
-      port: "https-metrics",
-      managedBy:
-        "the Prometheus Operator's kubelet controller (--kubelet-service), prometheus-operator pkg/kubelet/controller.go",
-    },
-    honorLabels: true,
-    target: {
-      namespace: "kube-system",
-      service: `${KPS}-kubelet`,
-      node: "aks-application-12345678-vmss000000",
-      job: "kubelet",
-      endpoint: "https-metrics",
-      metrics_path: "/metrics",
-      instance: "10.224.0.4:10250",
-    },
-    source:
-      "kubernetes pkg/kubelet/metrics/collectors/volume_stats.go; kube-prometheus-stack 88.4.0 kubelet ServiceMonitor",
-  },
+  cadvisor: kubeletEndpoint(
+    "cadvisor",
+    "kubelet's cAdvisor",
+    "/metrics/cadvisor",
+    "cAdvisor docs/storage/prometheus.md; kube-prometheus-stack 88.4.0 kubelet ServiceMonitor",
+  ),
+  kubelet: kubeletEndpoint(
+    "kubelet",
+    "kubelet",
+    "/metrics",
+    "kubernetes pkg/kubelet/metrics/collectors/volume_stats.go; kube-prometheus-stack 88.4.0 kubelet ServiceMonitor",
+  ),
   flagger: {
     id: "flagger",
     workload: `Flagger (Deployment ${NAMESPACES.flagger}/${RELEASES.flagger})`,
