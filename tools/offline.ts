@@ -9,6 +9,8 @@
  * References are to the Node.js SDK at the pinned version (sdk/nodejs in pulumi/pulumi, v3.270.0).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { isGrpcError } from "@pulumi/pulumi/errors";
+import { specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 
 /**
  * google-protobuf's Struct, resolved from the SDK's own directory so that the instance patched is the one
@@ -80,15 +82,13 @@ function plainCopy(value: unknown): unknown {
  * sentinel (runtime/rpc.ts specialSigKey, unknownValue). Without one, deserializing is a plain copy.
  */
 export function hasSpecial(value: unknown): boolean {
-  if (typeof value === "string") return value === UNKNOWN_VALUE;
+  if (typeof value === "string") return value === unknownValue;
   if (value === null || typeof value !== "object") return false;
   if (Array.isArray(value)) return value.some(hasSpecial);
-  if (SIG_KEY in value) return true;
+  if (specialSigKey in value) return true;
   for (const key in value) if (hasSpecial((value as Record<string, unknown>)[key])) return true;
   return false;
 }
-const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
 /** Serialized inputs built here with their keys already sorted: their Struct hands them back as they are. */
 const presorted = new WeakSet<object>();
@@ -161,8 +161,7 @@ function lazyTransfer(onto: object, label: string, props: Record<string, unknown
     });
     resolvers[key] = (value, isKnown, isSecret, deps = [], err) => {
       // As the SDK: a cancelled or unavailable engine leaves the property pending.
-      const code = (err as { code?: number } | undefined)?.code;
-      if (err && (code === 1 || code === 14)) return;
+      if (err && isGrpcError(err as Error)) return;
       settled = { value, isKnown, isSecret, deps, err };
       // A rejection nobody reads would be unhandled: an error makes the Output at once, as the SDK does.
       if (err !== undefined) make();

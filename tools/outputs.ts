@@ -101,8 +101,13 @@ export function isKubernetesObject(r: Registration): boolean {
 
 /** The manifest of a declared Kubernetes object, as it would be applied. */
 export function manifestOf(r: Registration): Record<string, unknown> {
-  const { apiVersion, kind, metadata, ...rest } = unwrapSecrets(r.inputs) as Record<string, unknown>;
-  return { apiVersion, kind, metadata: metadata ?? { name: r.name }, ...rest };
+  return manifestFrom(unwrapSecrets(r.inputs) as Record<string, unknown>, r.name);
+}
+
+/** A manifest from inputs without secret wrappers: apiVersion, kind and metadata first. */
+function manifestFrom(inputs: Record<string, unknown>, name: string): Record<string, unknown> {
+  const { apiVersion, kind, metadata, ...rest } = inputs;
+  return { apiVersion, kind, metadata: metadata ?? { name }, ...rest };
 }
 
 function metadataOf(m: Record<string, unknown>): {
@@ -185,19 +190,8 @@ export function renderFiles(run: ProgramRun): Map<string, string> {
       continue;
     }
     if (!isKubernetesObject(r)) continue;
-    const {
-      apiVersion,
-      kind: declaredKind,
-      metadata,
-      ...rest
-    } = unwrappedShared(r.inputs) as Record<string, unknown>;
     // As manifestOf, without copying what holds no secret.
-    const manifest: Record<string, unknown> = {
-      apiVersion,
-      kind: declaredKind,
-      metadata: metadata ?? { name: r.name },
-      ...rest,
-    };
+    const manifest = manifestFrom(unwrappedShared(r.inputs) as Record<string, unknown>, r.name);
     const meta = metadataOf(manifest);
     const kind = String(manifest.kind ?? r.type.split(":").pop());
     const name = meta.name ?? r.name;
