@@ -2,8 +2,7 @@
  * npm run bench [-- --runs <n>]: times `npm run render` as a user runs it, a whole process each time, for
  * prod and for a synthetic prod with ten times the services, side by side with the floor (tools/floor.ts:
  * node, the same third-party module files the render loads, the same number of plain registrations under
- * Pulumi's mocks), alternating
- * render and floor runs and reporting medians. Everything it writes goes to one temporary directory,
+ * Pulumi's mocks), alternating render and floor runs and reporting medians. Everything it writes goes to one temporary directory,
  * removed at the end (or when interrupted).
  */
 import { spawnSync } from "node:child_process";

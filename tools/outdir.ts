@@ -216,11 +216,12 @@ function markerOf(stack: string, files: Map<string, string>): string {
 }
 
 /**
- * The files of the previous render in `dir` that a new render may reuse: those its marker lists (checkTarget
- * has verified it holds nothing else). Empty when `dir` is missing or empty.
+ * Where the previous render in `dir` holds a file a new render may reuse: only files its marker lists
+ * (checkTarget has verified it holds nothing else); none when `dir` is missing or empty.
  */
-function previousFiles(dir: string): Set<string> {
-  return new Set(readMarker(dir)?.files ?? []);
+function previousRender(dir: string): (relative: string) => string | undefined {
+  const files = new Set(readMarker(dir)?.files ?? []);
+  return (relative) => (files.has(relative) ? path.join(dir, relative) : undefined);
 }
 
 /**
@@ -288,14 +289,13 @@ export async function writeRender(
       fs.mkdirSync(parent, { recursive: true });
     }
     // Several files in flight at a time; a signal is honoured between batches.
-    const previous = previousFiles(dir);
+    const previous = previousRender(dir);
     const entries = [...files];
     for (let i = 0; i < entries.length && !interrupted; i += WRITE_BATCH) {
       await Promise.all(
         entries.slice(i, i + WRITE_BATCH).map(async ([relative, content]) => {
           const file = path.join(staging, relative);
-          if (!reusePrevious(file, content, previous.has(relative) ? path.join(dir, relative) : undefined))
-            await fs.promises.writeFile(file, content);
+          if (!reusePrevious(file, content, previous(relative))) await fs.promises.writeFile(file, content);
         }),
       );
     }
@@ -322,12 +322,11 @@ export function writeRenderSync(target: string, files: Map<string, string>, opti
   fs.mkdirSync(staging);
   transient.add(staging);
   try {
-    const previous = previousFiles(dir);
+    const previous = previousRender(dir);
     for (const [relative, content] of files) {
       const file = path.join(staging, relative);
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      if (!reusePrevious(file, content, previous.has(relative) ? path.join(dir, relative) : undefined))
-        fs.writeFileSync(file, content);
+      if (!reusePrevious(file, content, previous(relative))) fs.writeFileSync(file, content);
     }
     fs.writeFileSync(path.join(staging, MARKER), markerOf(options.stack, files));
     swapIn(staging, dir, options.root, options.cwd);
